@@ -1,0 +1,47 @@
+/*
+ * Internal allocation helpers: every allocation of the library goes through
+ * the allocator an object captured at creation (crdt__mem_default() at that
+ * moment). Sizes travel with every call so counting hooks stay exact.
+ */
+#ifndef CRDT_SRC_MEM_H
+#define CRDT_SRC_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "crdt/common.h"
+
+/* The default allocator in force now (copy it into new objects). */
+const crdt_allocator *crdt__mem_default(void);
+
+static inline void *crdt__alloc(const crdt_allocator *m, size_t n) {
+  return n ? m->alloc(m->user, n) : NULL;
+}
+
+static inline void *crdt__calloc(const crdt_allocator *m, size_t count,
+                                 size_t size) {
+  if (count && size > SIZE_MAX / count) return NULL;
+  void *p = crdt__alloc(m, count * size);
+  if (p) memset(p, 0, count * size);
+  return p;
+}
+
+/* realloc that tolerates NULL (alloc) and keeps `p` valid on failure. */
+static inline void *crdt__realloc(const crdt_allocator *m, void *p,
+                                  size_t old_n, size_t new_n) {
+  if (!p) return crdt__alloc(m, new_n);
+  return m->realloc(m->user, p, old_n, new_n);
+}
+
+static inline void crdt__free(const crdt_allocator *m, void *p, size_t n) {
+  if (p) m->free(m->user, p, n);
+}
+
+/* n * size without overflow; SIZE_MAX when it would overflow (allocation of
+ * SIZE_MAX then fails cleanly). */
+static inline size_t crdt__mul(size_t n, size_t size) {
+  return (size && n > SIZE_MAX / size) ? SIZE_MAX : n * size;
+}
+
+#endif
