@@ -1,0 +1,114 @@
+/*
+ * The shared base of the dot-based types (see dotted.h).
+ */
+#include <string.h>
+
+#include "dotted.h"
+
+int crdt__dotted_create(const crdt__type *t, const char *replica,
+                        crdt_object **out) {
+  size_t len = 0;
+  if (!out || (replica && crdt__replica_check(replica, &len)))
+    return CRDT_EINVAL;
+  const crdt_allocator *m = crdt__mem_default();
+  crdt__dotted *d = crdt__calloc(m, 1, sizeof *d);
+  if (!d) return CRDT_ENOMEM;
+  crdt__object_init(&d->base, t, m);
+  d->self = CRDT__NO_REPLICA;
+  d->c.keyed = replica == NULL;
+  if (replica) {
+    int rc = crdt__causal_replica(&d->c, &d->base.mem, replica, len, &d->self);
+    if (rc) {
+      crdt__causal_free(&d->c, &d->base.mem);
+      crdt__free(m, d, sizeof *d);
+      return rc;
+    }
+  }
+  *out = &d->base;
+  return 0;
+}
+
+int crdt__dotted_merge(crdt_object *dst, const crdt_object *src) {
+  crdt__dotted *d = crdt__dotted_of(dst);
+  return crdt__causal_join(&d->c, &d->base.mem, &crdt__dotted_cof(src)->c);
+}
+
+bool crdt__dotted_equal(const crdt_object *a, const crdt_object *b) {
+  return crdt__causal_equal(&crdt__dotted_cof(a)->c, &crdt__dotted_cof(b)->c);
+}
+
+int crdt__dotted_copy(const crdt_object *src, crdt_object **out) {
+  const crdt__dotted *s = crdt__dotted_cof(src);
+  const crdt_allocator *m = crdt__mem_default();
+  crdt__dotted *d = crdt__calloc(m, 1, sizeof *d);
+  if (!d) return CRDT_ENOMEM;
+  crdt__object_init(&d->base, s->base.type, m);
+  int rc = crdt__causal_copy(&d->c, &d->base.mem, &s->c);
+  if (rc) {
+    crdt__free(m, d, sizeof *d);
+    return rc;
+  }
+  d->self = s->self; /* replica tables are copied index for index */
+  *out = &d->base;
+  return 0;
+}
+
+int crdt__dotted_compare(const crdt_object *a, const crdt_object *b,
+                         crdt_order *out) {
+  const crdt__dotted *x = crdt__dotted_cof(a), *y = crdt__dotted_cof(b);
+  *out = crdt__ctx_compare(&x->c.ctx, &x->c.replicas, &y->c.ctx,
+                           &y->c.replicas);
+  return 0;
+}
+
+void crdt__dotted_destroy(crdt_object *o) {
+  crdt__dotted *d = crdt__dotted_of(o);
+  crdt_allocator m = d->base.mem;
+  crdt__causal_free(&d->c, &m);
+  crdt__free(&m, d, sizeof *d);
+}
+
+const char *crdt__dotted_replica(const crdt_object *o) {
+  const crdt__dotted *d = crdt__dotted_cof(o);
+  if (d->self == CRDT__NO_REPLICA) return NULL;
+  return crdt__replicas_id(&d->c.replicas, d->self, NULL);
+}
+
+int crdt__dotted_context_text(const crdt_object *o, crdt__text *t) {
+  const crdt__dotted *d = crdt__dotted_cof(o);
+  return crdt__ctx_format(t, &d->c.ctx, &d->c.replicas, &d->base.mem);
+}
+
+int crdt__dotted_next(crdt__dotted *d, crdt__dot *dot) {
+  if (d->self == CRDT__NO_REPLICA) return CRDT_ENOREPLICA;
+  uint64_t counter;
+  int rc = crdt__ctx_next(&d->c.ctx, d->self, &counter);
+  if (rc) return rc;
+  if ((rc = crdt__ctx_reserve(&d->c.ctx, &d->base.mem, d->c.replicas.count, 1)))
+    return rc;
+  *dot = (crdt__dot){counter, d->self};
+  return 0;
+}
+
+int crdt__dotted_check_delta(const crdt__dotted *d, const crdt_object *delta) {
+  if (!delta) return 0;
+  if (delta == &d->base) return CRDT_EINVAL;
+  if (delta->type != d->base.type) return CRDT_ETYPE;
+  return 0;
+}
+
+int crdt__dotted_keys_json(const crdt__dotted *d, crdt__text *t) {
+  const crdt__entry **sorted;
+  int rc = crdt__store_sorted(&d->c.store, &d->base.mem, &sorted);
+  if (rc) return rc;
+  crdt__text_put(t, "[", 1);
+  uint32_t shown = 0;
+  for (uint32_t i = 0; i < d->c.store.count; i++) {
+    if (!sorted[i]->ndots) continue; /* a delta's removal marker */
+    if (shown++) crdt__text_put(t, ", ", 2);
+    crdt__text_json(t, sorted[i]->key, sorted[i]->keylen);
+  }
+  crdt__text_put(t, "]", 1);
+  crdt__free(&d->base.mem, sorted, d->c.store.count * sizeof *sorted);
+  return 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * The shared base of the dot-based types (OR-set, MV-register, cart): an
+ * object header, the kernel's causal state, and the owner replica. Merge,
+ * equality, copy, comparison and freeing are the same for all of them and
+ * live here once; each type adds its mutators and readers.
+ */
+#ifndef CRDT_TYPES_DOTTED_H
+#define CRDT_TYPES_DOTTED_H
+
+#include "store.h"
+#include "type.h"
+
+typedef struct crdt__dotted {
+  struct crdt_object base;
+  crdt__causal c;
+  uint32_t self; /* owner's replica index, or CRDT__NO_REPLICA */
+} crdt__dotted;
+
+static inline crdt__dotted *crdt__dotted_of(crdt_object *o) {
+  return (crdt__dotted *)o;
+}
+static inline const crdt__dotted *crdt__dotted_cof(const crdt_object *o) {
+  return (const crdt__dotted *)o;
+}
+
+/* A new empty state. replica NULL: a keyed delta / receive-only object. */
+int crdt__dotted_create(const crdt__type *t, const char *replica,
+                        crdt_object **out);
+
+/* The type-table operations shared by the dot-based types. */
+int crdt__dotted_merge(crdt_object *dst, const crdt_object *src);
+bool crdt__dotted_equal(const crdt_object *a, const crdt_object *b);
+int crdt__dotted_copy(const crdt_object *src, crdt_object **out);
+int crdt__dotted_compare(const crdt_object *a, const crdt_object *b,
+                         crdt_order *out);
+void crdt__dotted_destroy(crdt_object *o);
+const char *crdt__dotted_replica(const crdt_object *o);
+int crdt__dotted_context_text(const crdt_object *o, crdt__text *t);
+
+/* The dot the owner's next update gets, with room reserved in the context to
+ * add it. CRDT_ENOREPLICA for objects without an owner, CRDT_ERANGE when the
+ * counter space is exhausted. Changes nothing visible. */
+int crdt__dotted_next(crdt__dotted *d, crdt__dot *dot);
+
+/* Checks that `delta` (may be NULL) is an object of the same type as d and
+ * not d itself. */
+int crdt__dotted_check_delta(const crdt__dotted *d, const crdt_object *delta);
+
+/* Looks a key up. */
+static inline crdt__entry *crdt__dotted_find(const crdt__dotted *d,
+                                             const void *key, size_t len,
+                                             uint32_t *hash) {
+  *hash = crdt__key_hash(key, len);
+  return crdt__store_find(&d->c.store, key, len, *hash);
+}
+
+/* Writes every key as a JSON string, in canonical order, as a JSON array:
+ * ["a", "b"]. */
+int crdt__dotted_keys_json(const crdt__dotted *d, crdt__text *t);
+
+#endif

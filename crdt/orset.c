@@ -1,0 +1,128 @@
+/*
+ * Add-wins OR-set on the kernel's dot store: key = element, dots = the adds
+ * of it not yet removed. The kernel's join decides what survives a merge;
+ * this file only says what add and remove do.
+ */
+#include "crdt/orset.h"
+#include "dotted.h"
+
+struct crdt_orset {
+  crdt__dotted d;
+};
+
+static int orset_create(const char *replica, crdt_object **out) {
+  return crdt__dotted_create(&crdt__orset_type, replica, out);
+}
+
+static int orset_value_json(const crdt_object *o, crdt__text *t) {
+  return crdt__dotted_keys_json(crdt__dotted_cof(o), t);
+}
+
+const crdt__type crdt__orset_type = {
+    CRDT_TYPE_ORSET,         "orset",
+    orset_create,            crdt__dotted_merge,
+    crdt__dotted_equal,      crdt__dotted_copy,
+    crdt__dotted_compare,    crdt__dotted_destroy,
+    crdt__dotted_replica,    orset_value_json,
+    crdt__dotted_context_text,
+};
+
+CRDT__TYPED_API(orset, crdt__orset_type)
+CRDT__TYPED_COMPARE(orset)
+
+static int check_elem(const void *elem, size_t len) {
+  if ((!elem && len) || len > CRDT__KEY_MAX) return CRDT_EINVAL;
+  return 0;
+}
+
+/* Delta of an add: ({elem: {dot}}, {dot} ∪ the dots of elem it replaces).
+ * Fallible work first (dot, index room, key copy, delta), then the change. */
+int crdt_orset_add(crdt_orset *set, const void *elem, size_t len,
+                   crdt_orset *delta) {
+  if (!set) return CRDT_EINVAL;
+  crdt__dotted *d = &set->d;
+  const crdt_allocator *m = &d->base.mem;
+  crdt__dot dot;
+  uint32_t hash;
+  uint8_t *key = NULL;
+  int rc;
+  if ((rc = check_elem(elem, len)) ||
+      (rc = crdt__dotted_check_delta(d, (crdt_object *)delta)) ||
+      (rc = crdt__dotted_next(d, &dot)))
+    return rc;
+  crdt__entry *e = crdt__dotted_find(d, elem, len, &hash);
+  if (!e && ((rc = crdt__store_reserve(&d->c.store, m, 1)) ||
+             (rc = crdt__key_dup(m, elem, len, &key))))
+    return rc;
+  crdt__dv added = {dot.counter, dot.replica, 0};
+  if (delta) {
+    crdt__op op = {dot, elem, len, hash, &added, 1,
+                   e ? crdt__entry_cdots(e) : NULL, e ? e->ndots : 0,
+                   NULL, NULL};
+    if ((rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
+                                  &d->c.replicas, &op))) {
+      crdt__free(m, key, len);
+      return rc;
+    }
+  }
+  if (!e) e = crdt__store_put(&d->c.store, key, (uint32_t)len, hash);
+  crdt__entry_set_one(e, m, added);
+  crdt__ctx_add(&d->c.ctx, dot);
+  return 0;
+}
+
+/* Delta of a remove: ({elem: {}}, {dot} ∪ the dots of elem it observed). */
+int crdt_orset_remove(crdt_orset *set, const void *elem, size_t len,
+                      crdt_orset *delta) {
+  if (!set) return CRDT_EINVAL;
+  crdt__dotted *d = &set->d;
+  crdt__dot dot;
+  uint32_t hash;
+  int rc;
+  if ((rc = check_elem(elem, len)) ||
+      (rc = crdt__dotted_check_delta(d, (crdt_object *)delta)))
+    return rc;
+  crdt__entry *e = crdt__dotted_find(d, elem, len, &hash);
+  if (!e || !e->ndots) return CRDT_ENOENT;
+  if ((rc = crdt__dotted_next(d, &dot))) return rc;
+  if (delta) {
+    crdt__op op = {dot, elem, len, hash, NULL, 0, crdt__entry_cdots(e), e->ndots,
+                   NULL, NULL};
+    if ((rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
+                                  &d->c.replicas, &op)))
+      return rc;
+  }
+  crdt__store_delete(&d->c.store, &d->base.mem, e);
+  crdt__ctx_add(&d->c.ctx, dot);
+  return 0;
+}
+
+bool crdt_orset_contains(const crdt_orset *set, const void *elem, size_t len) {
+  if (!set || check_elem(elem, len)) return false;
+  uint32_t hash;
+  const crdt__entry *e = crdt__dotted_find(&set->d, elem, len, &hash);
+  return e && e->ndots;
+}
+
+size_t crdt_orset_size(const crdt_orset *set) {
+  if (!set) return 0;
+  const crdt__store *s = &set->d.c.store;
+  if (!set->d.c.keyed) return s->count; /* only deltas hold markers */
+  size_t n = 0;
+  for (uint32_t i = 0; i < s->cap; i++) n += s->slots[i].hash && s->slots[i].ndots;
+  return n;
+}
+
+int crdt_orset_foreach(const crdt_orset *set, crdt_orset_visit visit,
+                       void *user) {
+  if (!set || !visit) return CRDT_EINVAL;
+  const crdt__entry **sorted;
+  const crdt__store *s = &set->d.c.store;
+  int rc = crdt__store_sorted(s, &set->d.base.mem, &sorted);
+  if (rc) return rc;
+  for (uint32_t i = 0; i < s->count && !rc; i++)
+    if (sorted[i]->ndots)
+      rc = visit((crdt_bytes){sorted[i]->key, sorted[i]->keylen}, user);
+  crdt__free(&set->d.base.mem, sorted, s->count * sizeof *sorted);
+  return rc;
+}

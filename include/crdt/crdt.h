@@ -1,0 +1,14 @@
+/*
+ * libcrdt: conflict-free replicated data types on one kernel of dots and
+ * version vectors. Include this header to get the whole public API.
+ */
+#ifndef CRDT_CRDT_H
+#define CRDT_CRDT_H
+
+#include "crdt/common.h"
+#include "crdt/context.h"
+#include "crdt/object.h"
+#include "crdt/orset.h"
+#include "crdt/vv.h"
+
+#endif /* CRDT_CRDT_H */

@@ -1,0 +1,70 @@
+/*
+ * Test support shared by every test binary: a counting allocator that can
+ * fail on demand, an out-of-memory atomicity driver, and the CRDT law checks
+ * (commutative, associative, idempotent merge; compare agrees with merge).
+ */
+#ifndef CRDT_TESTUTIL_H
+#define CRDT_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "crdt/crdt.h"
+
+/* ---- counting, failing allocator ---------------------------------------- */
+
+/* Installs the counting allocator as the library default (idempotent). */
+void tu_alloc_install(void);
+/* Live bytes allocated through the hook. */
+size_t tu_alloc_live(void);
+/* Number of allocations (alloc + growing realloc) since install. */
+unsigned long tu_alloc_count(void);
+/* Makes allocation number `k` from now fail (0 = the next one); the ones
+ * after it succeed again. k < 0 disarms. */
+void tu_alloc_fail_at(long k);
+/* true when an armed failure has fired since the last tu_alloc_fail_at. */
+bool tu_alloc_fired(void);
+
+/* ---- out-of-memory atomicity --------------------------------------------- */
+
+/* One operation to check under allocation failure. setup builds fresh
+ * fixtures (never fails); run performs the operation and returns its code;
+ * snapshot returns a malloc'd canonical text of everything run may change;
+ * teardown frees the fixtures. */
+typedef struct tu_oom_case {
+  const char *name;
+  void *(*setup)(void);
+  int (*run)(void *fixture);
+  char *(*snapshot)(void *fixture);
+  void (*teardown)(void *fixture);
+} tu_oom_case;
+
+/* For k = 0, 1, 2, ...: fail allocation k of run(). Asserts that each failed
+ * run returns CRDT_ENOMEM and leaves the snapshot unchanged, that nothing
+ * leaks, and that a run without failure succeeds. Returns the number of
+ * allocation points exercised. */
+unsigned tu_check_oom(const tu_oom_case *c);
+
+/* Canonical text of any object: type, value JSON and context text. */
+char *tu_object_text(const crdt_object *o);
+
+/* ---- laws ---------------------------------------------------------------- */
+
+/* Checks the join laws over every pair and triple of `states` (all of one
+ * type): a⊔b = b⊔a, (a⊔b)⊔c = a⊔(b⊔c), a⊔a = a, a⊔b ⊒ a, and (for types
+ * with a history) compare(a, b) agrees with whether a⊔b equals a or b.
+ * Also checks that equal states print identically. */
+void tu_check_laws(crdt_object *const *states, size_t n);
+
+/* a ⊔ b as a new object (asserts success). */
+crdt_object *tu_join(const crdt_object *a, const crdt_object *b);
+
+/* A deterministic pseudo-random generator (xorshift64*). */
+typedef struct tu_rng {
+  unsigned long long s;
+} tu_rng;
+unsigned long long tu_rand(tu_rng *r);
+/* Uniform in [0, n). */
+unsigned tu_below(tu_rng *r, unsigned n);
+
+#endif
