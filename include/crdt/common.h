@@ -52,6 +52,7 @@ extern "C" {
   XX(ENOSPC, -7, "buffer too small")                                         \
   XX(ENOREPLICA, -8, "object has no replica id (a delta or received state)") \
   XX(ETOOMANY, -9, "too many replicas or elements")                          \
+  XX(ESTALE, -10, "write is older than the current value (LWW)")             \
   XX(ETRUNC, -20, "input truncated")                                         \
   XX(ETRAILING, -21, "trailing bytes after the encoded state")               \
   XX(ECHECKSUM, -22, "checksum mismatch")                                    \
