@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dotted.h"
+#include "wire.h"
 
 int crdt__dotted_create(const crdt__type *t, const char *replica,
                         crdt_object **out) {
@@ -110,5 +111,47 @@ int crdt__dotted_keys_json(const crdt__dotted *d, crdt__text *t) {
   }
   crdt__text_put(t, "]", 1);
   crdt__free(&d->base.mem, sorted, d->c.store.count * sizeof *sorted);
+  return 0;
+}
+
+uint8_t crdt__dotted_wire_flags(const crdt_object *o) {
+  return crdt__dotted_cof(o)->c.keyed ? CRDT__WIRE_FLAG_KEYED : 0;
+}
+
+void crdt__dotted_encode(const crdt_object *o, crdt__wbuf *w, bool values) {
+  crdt__wire_put_causal(w, &crdt__dotted_cof(o)->c, values);
+}
+
+/* Decodes into an owner-less object, then adopts the owner: the decoder
+ * interns replicas in canonical order and relies on index = rank. A keyed
+ * delta given an owner becomes a plain state (markers dropped): only
+ * owner-less objects may hold markers, since updates do not keep them. */
+int crdt__dotted_decode(const crdt__type *t, crdt__rbuf *body, uint8_t flags,
+                        const char *replica, bool values, crdt_object **out) {
+  size_t len = 0;
+  if (replica && crdt__replica_check(replica, &len)) return CRDT_EINVAL;
+  crdt_object *o;
+  int rc = crdt__dotted_create(t, NULL, &o);
+  if (rc) return rc;
+  crdt__dotted *d = crdt__dotted_of(o);
+  rc = crdt__wire_get_causal(body, &d->base.mem, &d->c, values,
+                             (flags & CRDT__WIRE_FLAG_KEYED) != 0);
+  if (!rc && replica)
+    rc = crdt__causal_replica(&d->c, &d->base.mem, replica, len, &d->self);
+  if (rc) {
+    crdt__dotted_destroy(o);
+    return rc;
+  }
+  if (replica && d->c.keyed) {
+    crdt__store *s = &d->c.store;
+    for (uint32_t i = 0; i < s->cap;) {
+      if (s->slots[i].hash && !s->slots[i].ndots)
+        crdt__store_delete(s, &d->base.mem, &s->slots[i]); /* refilled: look again */
+      else
+        i++;
+    }
+    d->c.keyed = false;
+  }
+  *out = o;
   return 0;
 }

@@ -54,6 +54,14 @@ static inline crdt__entry *crdt__dotted_find(const crdt__dotted *d,
   return crdt__store_find(&d->c.store, key, len, *hash);
 }
 
+/* Wire format of the dot-based types; `values`: dots carry amounts (cart). */
+uint8_t crdt__dotted_wire_flags(const crdt_object *o);
+void crdt__dotted_encode(const crdt_object *o, struct crdt__wbuf *w,
+                         bool values);
+int crdt__dotted_decode(const crdt__type *t, struct crdt__rbuf *body,
+                        uint8_t flags, const char *replica, bool values,
+                        crdt_object **out);
+
 /* Writes every key as a JSON string, in canonical order, as a JSON array:
  * ["a", "b"]. */
 int crdt__dotted_keys_json(const crdt__dotted *d, crdt__text *t);

@@ -5,6 +5,7 @@
  */
 #include "crdt/orset.h"
 #include "dotted.h"
+#include "wire.h"
 
 struct crdt_orset {
   crdt__dotted d;
@@ -18,14 +19,28 @@ static int orset_value_json(const crdt_object *o, crdt__text *t) {
   return crdt__dotted_keys_json(crdt__dotted_cof(o), t);
 }
 
+static void orset_encode(const crdt_object *o, crdt__wbuf *w) {
+  crdt__dotted_encode(o, w, false);
+}
+
+static int orset_decode(crdt__rbuf *body, uint8_t flags, const char *replica,
+                        crdt_object **out) {
+  return crdt__dotted_decode(&crdt__orset_type, body, flags, replica, false,
+                             out);
+}
+
 const crdt__type crdt__orset_type = {
-    CRDT_TYPE_ORSET,         "orset",
-    orset_create,            crdt__dotted_merge,
-    crdt__dotted_equal,      crdt__dotted_copy,
-    crdt__dotted_compare,    crdt__dotted_destroy,
-    crdt__dotted_replica,    orset_value_json,
+    CRDT_TYPE_ORSET,           "orset",
+    orset_create,              crdt__dotted_merge,
+    crdt__dotted_equal,        crdt__dotted_copy,
+    crdt__dotted_compare,      crdt__dotted_destroy,
+    crdt__dotted_replica,      orset_value_json,
     crdt__dotted_context_text,
 };
+
+const crdt__codec crdt__orset_codec = {&crdt__orset_type,
+                                       crdt__dotted_wire_flags, orset_encode,
+                                       orset_decode};
 
 CRDT__TYPED_API(orset, crdt__orset_type)
 CRDT__TYPED_COMPARE(orset)

@@ -11,6 +11,8 @@
 #include "text.h"
 
 typedef struct crdt__type crdt__type;
+struct crdt__wbuf;
+struct crdt__rbuf;
 
 struct crdt_object {
   const crdt__type *type;
@@ -34,6 +36,19 @@ struct crdt__type {
   /* The causal context as text; NULL when the type keeps none. */
   int (*context_text)(const crdt_object *obj, crdt__text *t);
 };
+
+/* Each type's wire format (src/wire.h), kept apart from crdt__type: the
+ * frame flags, the body, and decoding a body into a new object owned by
+ * `replica` (may be NULL). Listed in crdt/codec.c. */
+typedef struct crdt__codec {
+  const crdt__type *type;
+  uint8_t (*wire_flags)(const crdt_object *obj);
+  void (*encode)(const crdt_object *obj, struct crdt__wbuf *w);
+  int (*decode)(struct crdt__rbuf *body, uint8_t flags, const char *replica,
+                crdt_object **out);
+} crdt__codec;
+
+extern const crdt__codec crdt__orset_codec;
 
 extern const crdt__type crdt__gcounter_type;
 extern const crdt__type crdt__pncounter_type;

@@ -1,0 +1,68 @@
+/*
+ * The public codec: framing around each type's body encoding (src/wire.c,
+ * docs/format.md).
+ */
+#include <string.h>
+
+#include "crdt/codec.h"
+#include "type.h"
+#include "wire.h"
+
+static const crdt__codec *const codecs[] = {
+    &crdt__orset_codec,
+};
+
+static const crdt__codec *codec_of(const crdt__type *t) {
+  for (size_t i = 0; i < sizeof codecs / sizeof *codecs; i++)
+    if (codecs[i]->type == t) return codecs[i];
+  return NULL;
+}
+
+/* Copies a finished encoding into the caller's buffer. */
+static int deliver(crdt__wbuf *w, void *buf, size_t cap, size_t *size) {
+  int rc = w->err;
+  if (!rc) {
+    *size = w->len;
+    if (w->len > cap)
+      rc = CRDT_ENOSPC;
+    else
+      memcpy(buf, w->data, w->len);
+  }
+  crdt__wbuf_free(w);
+  return rc;
+}
+
+int crdt_encode(const crdt_object *obj, void *buf, size_t cap, size_t *size) {
+  if (!obj || !size || (!buf && cap)) return CRDT_EINVAL;
+  const crdt__codec *c = codec_of(obj->type);
+  if (!c) return CRDT_ENOTSUP;
+  crdt__wbuf w = {NULL, 0, 0, &obj->mem, 0};
+  crdt__frame_begin(&w, (uint8_t)obj->type->tag, c->wire_flags(obj));
+  c->encode(obj, &w);
+  crdt__frame_end(&w);
+  return deliver(&w, buf, cap, size);
+}
+
+int crdt_decode(const void *data, size_t len, const char *replica,
+                crdt_object **out) {
+  if (!out || (!data && len)) return CRDT_EINVAL;
+  crdt__frame f;
+  int rc = crdt__frame_open(data, len, &f);
+  if (rc) return rc;
+  const crdt__type *t = crdt__type_of((crdt_type)f.tag);
+  const crdt__codec *c = t ? codec_of(t) : NULL;
+  if (!c) return CRDT_EBADTYPE;
+  return c->decode(&f.body, f.flags, replica, out);
+}
+
+int crdt_peek(const void *data, size_t len, crdt_blob_info *info) {
+  if (!info) return CRDT_EINVAL;
+  crdt__frame f;
+  int rc = crdt__frame_peek(data, len, &f);
+  if (rc) return rc;
+  info->version = f.version;
+  info->is_context = f.tag == CRDT__WIRE_TAG_CONTEXT;
+  info->type = info->is_context ? (crdt_type)0 : (crdt_type)f.tag;
+  info->is_delta = (f.flags & CRDT__WIRE_FLAG_KEYED) != 0;
+  return 0;
+}

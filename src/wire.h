@@ -1,0 +1,97 @@
+/*
+ * The binary codec's building blocks: a growable writer, a bounds-checked
+ * reader, LEB128 varints, the blob frame (magic, version, type, flags, body
+ * length, XXH3-64 checksum), and the canonical encoding of causal states
+ * and contexts shared by every dot-based type. docs/format.md is the
+ * specification; this file must agree with it byte for byte.
+ */
+#ifndef CRDT_SRC_WIRE_H
+#define CRDT_SRC_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define CRDT__WIRE_MAGIC "CRDT"
+#define CRDT__WIRE_VERSION 1
+#define CRDT__WIRE_TAG_CONTEXT 0x10
+#define CRDT__WIRE_FLAG_KEYED 0x01
+/* A decoded context may hold at most this many cloud dots per input byte
+ * (plus a constant): ranges are expanded in memory, so this keeps decoding
+ * memory proportional to the input. */
+#define CRDT__WIRE_CLOUD_PER_BYTE 16
+#define CRDT__WIRE_CLOUD_SLACK 4096
+
+/* ---- writer --------------------------------------------------------------- */
+
+typedef struct crdt__wbuf {
+  uint8_t *data;
+  size_t len, cap;
+  const crdt_allocator *mem;
+  int err; /* first error (CRDT_ENOMEM); later writes are ignored */
+} crdt__wbuf;
+
+void crdt__w_bytes(crdt__wbuf *w, const void *p, size_t n);
+void crdt__w_u8(crdt__wbuf *w, uint8_t v);
+void crdt__w_varint(crdt__wbuf *w, uint64_t v);
+void crdt__w_zigzag(crdt__wbuf *w, int64_t v);
+void crdt__wbuf_free(crdt__wbuf *w);
+
+/* ---- reader --------------------------------------------------------------- */
+
+typedef struct crdt__rbuf {
+  const uint8_t *p, *end;
+} crdt__rbuf;
+
+static inline size_t crdt__r_left(const crdt__rbuf *r) {
+  return (size_t)(r->end - r->p);
+}
+int crdt__r_u8(crdt__rbuf *r, uint8_t *v);
+/* Minimal-length LEB128 only: overlong forms are CRDT_EFORMAT, values past
+ * 64 bits CRDT_EOVERFLOW, running out CRDT_ETRUNC. */
+int crdt__r_varint(crdt__rbuf *r, uint64_t *v);
+int crdt__r_zigzag(crdt__rbuf *r, int64_t *v);
+/* A length-prefixed byte string: *p points into the input. */
+int crdt__r_bytes(crdt__rbuf *r, size_t n, const uint8_t **p);
+/* A count of items that each take at least `min_bytes` bytes: rejects
+ * counts the remaining input cannot hold, before anything is allocated. */
+int crdt__r_count(crdt__rbuf *r, size_t min_bytes, uint64_t *n);
+
+/* ---- frame ------------------------------------------------------------------ */
+
+typedef struct crdt__frame {
+  uint8_t version;
+  uint8_t tag;
+  uint8_t flags;
+  crdt__rbuf body;
+} crdt__frame;
+
+/* Starts a blob: writes the header with room for the body length. */
+void crdt__frame_begin(crdt__wbuf *w, uint8_t tag, uint8_t flags);
+/* Ends a blob started at offset 0: fills in the body length and appends the
+ * checksum. */
+void crdt__frame_end(crdt__wbuf *w);
+/* Checks magic, version, tag range, length and checksum. */
+int crdt__frame_open(const void *data, size_t len, crdt__frame *f);
+/* Magic, version, tag and flags only (no length or checksum check). */
+int crdt__frame_peek(const void *data, size_t len, crdt__frame *f);
+
+/* ---- causal states ----------------------------------------------------------- */
+
+/* Encodes replica table, context and store. `values`: the store's dots carry
+ * int64 values (the cart). */
+void crdt__wire_put_causal(crdt__wbuf *w, const crdt__causal *c, bool values);
+/* Decodes into an empty causal state (freed by the caller on error too). */
+int crdt__wire_get_causal(crdt__rbuf *r, const crdt_allocator *m,
+                          crdt__causal *c, bool values, bool keyed);
+
+/* Context alone (read tokens): replica table + context. */
+void crdt__wire_put_context(crdt__wbuf *w, const crdt__ctx *ctx,
+                            const crdt__replicas *r);
+int crdt__wire_get_context(crdt__rbuf *r, const crdt_allocator *m,
+                           crdt__ctx *ctx, crdt__replicas *reps,
+                           size_t input_len);
+
+#endif
