@@ -8,7 +8,7 @@
 #   --fuzz   also clang and libFuzzer (libclang-rt-14-dev) for the fuzz preset
 set -euo pipefail
 
-packages=(cmake gcc make pkg-config uthash-dev libxxhash-dev libcmocka-dev)
+packages=(cmake gcc libc6-dev make pkg-config uthash-dev libxxhash-dev libcmocka-dev)
 for arg in "$@"; do
     case $arg in
         --clang) packages+=(clang) ;;
