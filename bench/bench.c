@@ -1,0 +1,340 @@
+/*
+ * libcrdt benchmark harness: the cases of shared/BENCH-CASES.md, defined so
+ * the same workloads can be run against other CRDT libraries.
+ *
+ * Usage: crdt_bench [N] [case...]     (N defaults to 100000)
+ * Each case: set-up untimed, the timed part repeated 5 times on fresh
+ * copies, one line per case:
+ *   case=<name> n=<N> seconds=<median> min=<min> max=<max> [extra=value ...]
+ * Build with the release preset for meaningful figures.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "crdt/codec.h"
+#include "crdt/crdt.h"
+
+#define RUNS 5
+
+/* ---- plumbing ------------------------------------------------------------- */
+
+static void die(const char *what, int rc) {
+  fprintf(stderr, "crdt_bench: %s: %s\n", what, crdt_strerror(rc));
+  exit(1);
+}
+#define CHECK(call)                                                            \
+  do {                                                                         \
+    int rc_ = (call);                                                          \
+    if (rc_) die(#call, rc_);                                                  \
+  } while (0)
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+typedef struct stats {
+  double median, min, max;
+} stats;
+
+static stats summarize(double *t, int n) {
+  qsort(t, (size_t)n, sizeof *t, cmp_double);
+  return (stats){t[n / 2], t[0], t[n - 1]};
+}
+
+static void report(const char *name, size_t n, stats s, const char *extra) {
+  printf("case=%s n=%zu seconds=%.6f min=%.6f max=%.6f%s%s\n", name, n,
+         s.median, s.min, s.max, extra && *extra ? " " : "", extra ? extra : "");
+  fflush(stdout);
+}
+
+/* Live heap bytes, counted through the library's allocator hook. */
+static size_t live_bytes;
+static void *count_alloc(void *user, size_t size) {
+  (void)user;
+  void *p = malloc(size);
+  if (p) live_bytes += size;
+  return p;
+}
+static void *count_realloc(void *user, void *ptr, size_t old_size,
+                           size_t new_size) {
+  (void)user;
+  void *p = realloc(ptr, new_size);
+  if (p) live_bytes = live_bytes - old_size + new_size;
+  return p;
+}
+static void count_free(void *user, void *ptr, size_t size) {
+  (void)user;
+  live_bytes -= size;
+  free(ptr);
+}
+
+static char (*names)[24]; /* "item-0" .. */
+static size_t names_n;
+
+static void make_names(size_t n) {
+  names = malloc(n * sizeof *names);
+  if (!names) die("names", CRDT_ENOMEM);
+  for (size_t i = 0; i < n; i++) snprintf(names[i], sizeof names[i], "item-%zu", i);
+  names_n = n;
+}
+
+static const char *item(size_t i) { return names[i]; }
+
+static crdt_orset *orset(const char *replica) {
+  crdt_orset *s;
+  CHECK(crdt_orset_new(replica, &s));
+  return s;
+}
+
+static crdt_orset *orset_copy(const crdt_orset *src) {
+  crdt_orset *s;
+  CHECK(crdt_orset_copy(src, &s));
+  return s;
+}
+
+static void add_range(crdt_orset *s, size_t from, size_t to) {
+  for (size_t i = from; i < to; i++) CHECK(crdt_orset_add(s, item(i), strlen(item(i)), NULL));
+}
+
+static void remove_range(crdt_orset *s, size_t from, size_t to) {
+  for (size_t i = from; i < to; i++)
+    CHECK(crdt_orset_remove(s, item(i), strlen(item(i)), NULL));
+}
+
+/* ---- OR-set cases ----------------------------------------------------------- */
+
+static void case_orset_add(size_t n) {
+  double t[RUNS];
+  size_t bytes = 0;
+  for (int r = 0; r < RUNS; r++) {
+    size_t before = live_bytes;
+    crdt_orset *s = orset("a");
+    double t0 = now();
+    add_range(s, 0, n);
+    t[r] = now() - t0;
+    bytes = live_bytes - before;
+    crdt_orset_free(s);
+  }
+  char extra[64];
+  snprintf(extra, sizeof extra, "bytes_per_element=%.1f", (double)bytes / (double)n);
+  report("orset_add", n, summarize(t, RUNS), extra);
+}
+
+static void case_orset_mem(size_t n) {
+  size_t before = live_bytes;
+  crdt_orset *s = orset("a");
+  add_range(s, 0, n);
+  size_t heap = live_bytes - before;
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  char extra[128];
+  snprintf(extra, sizeof extra, "heap_bytes_per_element=%.1f peak_rss_bytes_per_element=%.1f",
+           (double)heap / (double)n, (double)ru.ru_maxrss * 1024.0 / (double)n);
+  report("orset_mem", n, (stats){0, 0, 0}, extra);
+  crdt_orset_free(s);
+}
+
+static void case_orset_merge_disjoint(size_t n) {
+  crdt_orset *a = orset("a"), *b = orset("b");
+  add_range(a, 0, n);
+  add_range(b, n, 2 * n);
+  double t[RUNS];
+  for (int r = 0; r < RUNS; r++) {
+    crdt_orset *x = orset_copy(a);
+    double t0 = now();
+    CHECK(crdt_orset_merge(x, b));
+    t[r] = now() - t0;
+    if (crdt_orset_size(x) != 2 * n) die("merge_disjoint size", CRDT_EINVAL);
+    crdt_orset_free(x);
+  }
+  report("orset_merge_disjoint", n, summarize(t, RUNS), NULL);
+  crdt_orset_free(a);
+  crdt_orset_free(b);
+}
+
+static void case_orset_merge_overlap(size_t n) {
+  size_t k = n / 10;
+  crdt_orset *s = orset("a");
+  add_range(s, 0, n);
+  crdt_orset *a = orset_copy(s), *b = orset("b");
+  CHECK(crdt_orset_merge(b, s));
+  remove_range(a, 0, k);
+  add_range(a, n, n + k);
+  remove_range(b, k, 2 * k);
+  add_range(b, 2 * n, 2 * n + k);
+  double t[RUNS];
+  for (int r = 0; r < RUNS; r++) {
+    crdt_orset *x = orset_copy(a);
+    double t0 = now();
+    CHECK(crdt_orset_merge(x, b));
+    t[r] = now() - t0;
+    if (crdt_orset_size(x) != n) die("merge_overlap size", CRDT_EINVAL);
+    crdt_orset_free(x);
+  }
+  report("orset_merge_overlap", n, summarize(t, RUNS), NULL);
+  crdt_orset_free(s);
+  crdt_orset_free(a);
+  crdt_orset_free(b);
+}
+
+static void case_orset_remove(size_t n) {
+  crdt_orset *s = orset("a");
+  add_range(s, 0, n);
+  double t[RUNS];
+  for (int r = 0; r < RUNS; r++) {
+    crdt_orset *x = orset_copy(s);
+    double t0 = now();
+    remove_range(x, 0, n);
+    t[r] = now() - t0;
+    crdt_orset_free(x);
+  }
+  report("orset_remove", n, summarize(t, RUNS), NULL);
+  crdt_orset_free(s);
+}
+
+/* delta_sync and state_sync share their set-up. */
+static void sync_setup(size_t n, crdt_orset **a, crdt_orset **b) {
+  *a = orset("a");
+  add_range(*a, 0, n);
+  *b = orset("b");
+  CHECK(crdt_orset_merge(*b, *a));
+}
+
+static void case_delta_sync(size_t n) {
+  double produce[RUNS], join[RUNS], total[RUNS];
+  for (int r = 0; r < RUNS; r++) {
+    crdt_orset *a, *b, *group = orset(NULL);
+    sync_setup(n, &a, &b);
+    double t0 = now();
+    for (size_t i = n; i < n + 100; i++)
+      CHECK(crdt_orset_add(a, item(i), strlen(item(i)), group));
+    double t1 = now();
+    CHECK(crdt_orset_merge(b, group));
+    double t2 = now();
+    produce[r] = t1 - t0;
+    join[r] = t2 - t1;
+    total[r] = t2 - t0;
+    if (!crdt_orset_equal(a, b)) die("delta_sync result", CRDT_EINVAL);
+    crdt_orset_free(a);
+    crdt_orset_free(b);
+    crdt_orset_free(group);
+  }
+  stats p = summarize(produce, RUNS), j = summarize(join, RUNS);
+  char extra[96];
+  snprintf(extra, sizeof extra, "produce_us=%.1f join_us=%.1f", p.median * 1e6,
+           j.median * 1e6);
+  report("delta_sync", n, summarize(total, RUNS), extra);
+}
+
+static void case_state_sync(size_t n) {
+  double t[RUNS];
+  for (int r = 0; r < RUNS; r++) {
+    crdt_orset *a, *b;
+    sync_setup(n, &a, &b);
+    add_range(a, n, n + 100);
+    double t0 = now();
+    CHECK(crdt_orset_merge(b, a));
+    t[r] = now() - t0;
+    crdt_orset_free(a);
+    crdt_orset_free(b);
+  }
+  report("state_sync", n, summarize(t, RUNS), NULL);
+}
+
+static void case_codec(size_t n) {
+  crdt_orset *s = orset("a");
+  add_range(s, 0, n);
+  size_t size, element_bytes = 0;
+  for (size_t i = 0; i < n; i++) element_bytes += strlen(item(i));
+  crdt_encode(crdt_orset_object(s), NULL, 0, &size);
+  char *buf = malloc(size);
+  if (!buf) die("buffer", CRDT_ENOMEM);
+  double enc[RUNS], dec[RUNS];
+  for (int r = 0; r < RUNS; r++) {
+    double t0 = now();
+    CHECK(crdt_encode(crdt_orset_object(s), buf, size, &size));
+    double t1 = now();
+    crdt_object *back;
+    CHECK(crdt_decode(buf, size, NULL, &back));
+    double t2 = now();
+    enc[r] = t1 - t0;
+    dec[r] = t2 - t1;
+    crdt_object_free(back);
+  }
+  stats e = summarize(enc, RUNS), d = summarize(dec, RUNS);
+  char extra[160];
+  snprintf(extra, sizeof extra,
+           "bytes_per_element=%.2f overhead_per_element=%.2f encode_mb_s=%.0f",
+           (double)size / (double)n, (double)(size - element_bytes) / (double)n,
+           (double)size / e.median / 1e6);
+  report("encode", n, e, extra);
+  snprintf(extra, sizeof extra, "decode_mb_s=%.0f", (double)size / d.median / 1e6);
+  report("decode", n, d, extra);
+  free(buf);
+  crdt_orset_free(s);
+}
+
+/* ---- driver ------------------------------------------------------------------- */
+
+typedef struct bench_case {
+  const char *name;
+  void (*run)(size_t n);
+} bench_case;
+
+static const bench_case cases[] = {
+    {"orset_add", case_orset_add},
+    {"orset_mem", case_orset_mem},
+    {"orset_merge_disjoint", case_orset_merge_disjoint},
+    {"orset_merge_overlap", case_orset_merge_overlap},
+    {"orset_remove", case_orset_remove},
+    {"delta_sync", case_delta_sync},
+    {"state_sync", case_state_sync},
+    {"encode", case_codec},
+};
+
+int main(int argc, char **argv) {
+  size_t n = 100000;
+  int first_case = 1;
+  if (argc > 1 && argv[1][0] >= '0' && argv[1][0] <= '9') {
+    char *end;
+    unsigned long long v = strtoull(argv[1], &end, 10);
+    if (*end || v == 0 || v > 100000000ull) {
+      fprintf(stderr, "crdt_bench: N must be a number from 1 to 100000000\n");
+      return 2;
+    }
+    n = (size_t)v;
+    first_case = 2;
+  }
+  crdt_allocator counting = {count_alloc, count_realloc, count_free, NULL};
+  CHECK(crdt_set_allocator(&counting));
+  make_names(3 * n + 200);
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    int wanted = first_case >= argc;
+    for (int a = first_case; a < argc && !wanted; a++)
+      wanted = strcmp(argv[a], cases[i].name) == 0 ||
+               (strcmp(argv[a], "decode") == 0 && strcmp(cases[i].name, "encode") == 0);
+    if (wanted) cases[i].run(n);
+  }
+  for (int a = first_case; a < argc; a++) {
+    int known = strcmp(argv[a], "decode") == 0;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+      known |= strcmp(argv[a], cases[i].name) == 0;
+    if (!known) {
+      fprintf(stderr, "crdt_bench: unknown case '%s'\n", argv[a]);
+      return 2;
+    }
+  }
+  free(names);
+  return 0;
+}
