@@ -79,7 +79,7 @@ static void count_free(void *user, void *ptr, size_t size) {
   free(ptr);
 }
 
-static char (*names)[24]; /* "item-0" .. */
+static char (*names)[32]; /* "item-0" .. */
 static size_t names_n;
 
 static void make_names(size_t n) {

@@ -62,6 +62,21 @@ int crdt__dotted_decode(const crdt__type *t, struct crdt__rbuf *body,
                         uint8_t flags, const char *replica, bool values,
                         crdt_object **out);
 
+/* The codec table of a dot-based type `name` (crdt__<name>_codec);
+ * `values`: its dots carry amounts. Needs wire.h. */
+#define CRDT__DOTTED_CODEC(name, values)                                       \
+  static void name##_encode(const crdt_object *o, crdt__wbuf *w) {             \
+    crdt__dotted_encode(o, w, values);                                         \
+  }                                                                            \
+  static int name##_decode(crdt__rbuf *body, uint8_t flags,                    \
+                           const char *replica, crdt_object **out) {           \
+    return crdt__dotted_decode(&crdt__##name##_type, body, flags, replica,     \
+                               values, out);                                   \
+  }                                                                            \
+  const crdt__codec crdt__##name##_codec = {                                   \
+      &crdt__##name##_type, crdt__dotted_wire_flags, name##_encode,            \
+      name##_decode};
+
 /* Writes every key as a JSON string, in canonical order, as a JSON array:
  * ["a", "b"]. */
 int crdt__dotted_keys_json(const crdt__dotted *d, crdt__text *t);

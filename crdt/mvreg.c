@@ -1,12 +1,244 @@
-/* PLACEHOLDER: replaced by the real mvreg implementation. */
-#include "type.h"
+/*
+ * Multi-value register on the kernel's dot store: key = a written value,
+ * dots = the writes of that value not yet superseded. The siblings are the
+ * keys. A write supersedes the sibling dots in its read context and adds
+ * that context to the register's, so the kernel's join also drops those
+ * writes when they arrive later from other replicas. This file only says
+ * what a write does; the join rule lives in the kernel.
+ */
+#include "crdt/mvreg.h"
+#include "dotted.h"
+#include "wire.h"
+#include "vector.h"
+
+struct crdt_mvreg {
+  crdt__dotted d;
+};
 
 static int mvreg_create(const char *replica, crdt_object **out) {
-  (void)replica;
-  (void)out;
-  return CRDT_ENOTSUP;
+  return crdt__dotted_create(&crdt__mvreg_type, replica, out);
 }
 
-const crdt__type crdt__mvreg_type = {CRDT_TYPE_MVREG, "mvreg", mvreg_create,
-                                    NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                                    NULL};
+static int mvreg_value_json(const crdt_object *o, crdt__text *t) {
+  return crdt__dotted_keys_json(crdt__dotted_cof(o), t);
+}
+
+const crdt__type crdt__mvreg_type = {
+    CRDT_TYPE_MVREG,         "mvreg",
+    mvreg_create,            crdt__dotted_merge,
+    crdt__dotted_equal,      crdt__dotted_copy,
+    crdt__dotted_compare,    crdt__dotted_destroy,
+    crdt__dotted_replica,    mvreg_value_json,
+    crdt__dotted_context_text,
+};
+
+CRDT__TYPED_API(mvreg, crdt__mvreg_type)
+CRDT__DOTTED_CODEC(mvreg, false)
+CRDT__TYPED_COMPARE(mvreg)
+
+static int check_value(const void *value, size_t len) {
+  if ((!value && len) || len > CRDT__KEY_MAX) return CRDT_EINVAL;
+  return 0;
+}
+
+/* The dots a write supersedes: those of its read context. `rmap` gives, for
+ * each replica index of the register, the read context's index of the same
+ * id (CRDT__NO_REPLICA when the context has none); NULL when the read
+ * context is the register's own. */
+typedef struct superseded {
+  const crdt__ctx *ctx;
+  const uint32_t *rmap;
+} superseded;
+
+static bool is_superseded(const superseded *s, const crdt__dv *dv) {
+  uint32_t r = s->rmap ? s->rmap[dv->replica] : dv->replica;
+  return r != CRDT__NO_REPLICA &&
+         crdt__ctx_has(s->ctx, (crdt__dot){dv->counter, r});
+}
+
+/* Drops e's superseded dots in place. Keeps the entry's capacity, so room
+ * reserved for a dot to come stays reserved. */
+static void drop_superseded(crdt__entry *e, const superseded *s) {
+  crdt__dv *dots = crdt__entry_dots(e);
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < e->ndots; i++)
+    if (!is_superseded(s, &dots[i])) dots[kept++] = dots[i];
+  e->ndots = kept;
+}
+
+/* Applies a write whose fallible work is done: `value` (hash, and its entry's
+ * key pointer `value_key` when `present`) gets dot `added`, every other
+ * sibling loses its superseded dots and disappears when none are left.
+ * Deleting moves entries, so slot i is examined again after a delete (as the
+ * kernel's join does); examining an entry twice is harmless. `value` may
+ * point into the value's own entry, which is never deleted. */
+static void apply_write(crdt__dotted *d, const void *value, size_t len,
+                        uint32_t hash, bool present, const uint8_t *value_key,
+                        uint8_t *new_key, const superseded *s, crdt__dv added) {
+  const crdt_allocator *m = &d->base.mem;
+  crdt__store *store = &d->c.store;
+  for (uint32_t i = 0; s && i < store->cap;) {
+    crdt__entry *e = &store->slots[i];
+    if (!e->hash) {
+      i++;
+      continue;
+    }
+    drop_superseded(e, s);
+    bool is_value = present && e->keylen == len && e->key == value_key;
+    if (e->ndots == 0 && !is_value) {
+      crdt__store_delete(store, m, e); /* slot i refilled: look again */
+      continue;
+    }
+    if (!is_value && e->cap && e->ndots == 1)
+      crdt__entry_set_one(e, m, crdt__entry_dots(e)[0]); /* back inline */
+    i++;
+  }
+  crdt__entry *e = present ? crdt__store_find(store, value, len, hash)
+                           : crdt__store_put(store, new_key, (uint32_t)len, hash);
+  if (e->ndots == 0)
+    crdt__entry_set_one(e, m, added);
+  else
+    crdt__entry_push(e, added); /* room reserved before the change */
+}
+
+/*
+ * Delta of a write: ({value: {d}}, read_context ∪ {d}). It is not keyed (its
+ * context names dots of other values), so crdt__causal_record gets the read
+ * context as `extra`. Fallible steps in order: the dot, the read context's
+ * replicas interned into the register (undone on later failure), room in
+ * the context, the map back from register indexes to the read context's,
+ * room for the value, the key copy, the delta. Then the change.
+ */
+int crdt_mvreg_write(crdt_mvreg *reg, const void *value, size_t len,
+                     const crdt_context *read_context, crdt_mvreg *delta) {
+  if (!reg) return CRDT_EINVAL;
+  crdt__dotted *d = &reg->d;
+  const crdt_allocator *m = &d->base.mem;
+  crdt__dot dot;
+  int rc;
+  if ((rc = check_value(value, len)) ||
+      (rc = crdt__dotted_check_delta(d, (crdt_object *)delta)) ||
+      (rc = crdt__dotted_next(d, &dot)))
+    return rc;
+
+  const crdt__ctx *rctx = read_context ? crdt__context_ctx(read_context)
+                                       : &d->c.ctx;
+  const crdt__replicas *rrep = read_context
+                                   ? crdt__context_replicas(read_context)
+                                   : &d->c.replicas;
+  const uint32_t replicas_before = d->c.replicas.count;
+  uint32_t *map = NULL, *rmap = NULL, nrmap = 0;
+  uint8_t *key = NULL;
+  superseded s = {rctx, NULL}, *sp = &s;
+  if (read_context) {
+    if ((rc = crdt__replicas_map(&d->c.replicas, m, rrep, &map))) return rc;
+    if ((rc = crdt__ctx_reserve(&d->c.ctx, m, d->c.replicas.count,
+                                rctx->cloud.count + 1)))
+      goto fail;
+    if (rrep->count == 0) {
+      sp = NULL; /* an empty read context supersedes nothing */
+    } else {
+      nrmap = d->c.replicas.count;
+      if (!(rmap = crdt__alloc(m, crdt__mul(nrmap, sizeof *rmap)))) {
+        rc = CRDT_ENOMEM;
+        goto fail;
+      }
+      for (uint32_t i = 0; i < nrmap; i++) rmap[i] = CRDT__NO_REPLICA;
+      for (uint32_t i = 0; i < rrep->count; i++) rmap[map[i]] = i;
+      s.rmap = rmap;
+    }
+  }
+
+  uint32_t hash;
+  crdt__entry *e = crdt__dotted_find(d, value, len, &hash);
+  const uint8_t *value_key = e ? e->key : NULL;
+  if (e) {
+    if ((rc = crdt__entry_reserve(e, m, e->ndots + 1))) goto fail;
+  } else if ((rc = crdt__store_reserve(&d->c.store, m, 1)) ||
+             (rc = crdt__key_dup(m, value, len, &key))) {
+    goto fail;
+  }
+  crdt__dv added = {dot.counter, dot.replica, 0};
+  if (delta) {
+    crdt__op op = {dot, value, len, hash, &added, 1, NULL, 0, rctx, rrep};
+    if ((rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
+                                  &d->c.replicas, &op)))
+      goto fail;
+  }
+
+  apply_write(d, value, len, hash, e != NULL, value_key, key, sp, added);
+  if (read_context) crdt__ctx_join(&d->c.ctx, rctx, map, rrep->count);
+  crdt__ctx_add(&d->c.ctx, dot);
+  rc = 0;
+  goto done;
+
+fail:
+  crdt__free(m, key, len);
+  crdt__replicas_truncate(&d->c.replicas, m, replicas_before);
+done:
+  crdt__free(m, rmap, nrmap * sizeof *rmap);
+  if (read_context) crdt__free(m, map, rrep->count * sizeof *map);
+  return rc;
+}
+
+size_t crdt_mvreg_count(const crdt_mvreg *reg) {
+  if (!reg) return 0;
+  const crdt__store *s = &reg->d.c.store;
+  size_t n = 0;
+  for (uint32_t i = 0; i < s->cap; i++)
+    n += s->slots[i].hash && s->slots[i].ndots;
+  return n;
+}
+
+int crdt_mvreg_foreach(const crdt_mvreg *reg, crdt_mvreg_visit visit,
+                       void *user) {
+  if (!reg || !visit) return CRDT_EINVAL;
+  const crdt__entry **sorted;
+  const crdt__store *s = &reg->d.c.store;
+  int rc = crdt__store_sorted(s, &reg->d.base.mem, &sorted);
+  if (rc) return rc;
+  for (uint32_t i = 0; i < s->count && !rc; i++)
+    if (sorted[i]->ndots)
+      rc = visit((crdt_bytes){sorted[i]->key, sorted[i]->keylen}, user);
+  crdt__free(&reg->d.base.mem, sorted, s->count * sizeof *sorted);
+  return rc;
+}
+
+int crdt_mvreg_context(const crdt_mvreg *reg, crdt_context **out) {
+  if (!reg || !out) return CRDT_EINVAL;
+  return crdt__context_from(&reg->d.c.ctx, &reg->d.c.replicas, out);
+}
+
+/* The siblings go to the callback as views into the register's keys; the
+ * chosen value may be one of them: the write never deletes the entry of the
+ * value it writes, so the view stays valid throughout. */
+int crdt_mvreg_resolve(crdt_mvreg *reg, crdt_mvreg_resolver resolve,
+                       void *user, crdt_mvreg *delta) {
+  if (!reg || !resolve) return CRDT_EINVAL;
+  crdt__dotted *d = &reg->d;
+  const crdt_allocator *m = &d->base.mem;
+  int rc;
+  if ((rc = crdt__dotted_check_delta(d, (crdt_object *)delta))) return rc;
+  if (d->self == CRDT__NO_REPLICA) return CRDT_ENOREPLICA;
+  size_t n = crdt_mvreg_count(reg);
+  if (n == 0) return CRDT_ENOENT;
+  const crdt__entry **sorted;
+  const crdt__store *s = &d->c.store;
+  uint32_t nsorted = s->count;
+  if ((rc = crdt__store_sorted(s, m, &sorted))) return rc;
+  crdt_bytes *siblings = crdt__alloc(m, crdt__mul(n, sizeof *siblings));
+  if (!siblings) {
+    crdt__free(m, sorted, nsorted * sizeof *sorted);
+    return CRDT_ENOMEM;
+  }
+  size_t k = 0;
+  for (uint32_t i = 0; i < nsorted; i++)
+    if (sorted[i]->ndots)
+      siblings[k++] = (crdt_bytes){sorted[i]->key, sorted[i]->keylen};
+  crdt__free(m, sorted, nsorted * sizeof *sorted);
+  crdt_bytes chosen = {NULL, 0};
+  rc = resolve(siblings, n, &chosen, user);
+  if (!rc) rc = crdt_mvreg_write(reg, chosen.data, chosen.size, NULL, delta);
+  crdt__free(m, siblings, n * sizeof *siblings);
+  return rc;
+}

@@ -19,16 +19,6 @@ static int orset_value_json(const crdt_object *o, crdt__text *t) {
   return crdt__dotted_keys_json(crdt__dotted_cof(o), t);
 }
 
-static void orset_encode(const crdt_object *o, crdt__wbuf *w) {
-  crdt__dotted_encode(o, w, false);
-}
-
-static int orset_decode(crdt__rbuf *body, uint8_t flags, const char *replica,
-                        crdt_object **out) {
-  return crdt__dotted_decode(&crdt__orset_type, body, flags, replica, false,
-                             out);
-}
-
 const crdt__type crdt__orset_type = {
     CRDT_TYPE_ORSET,           "orset",
     orset_create,              crdt__dotted_merge,
@@ -38,9 +28,7 @@ const crdt__type crdt__orset_type = {
     crdt__dotted_context_text,
 };
 
-const crdt__codec crdt__orset_codec = {&crdt__orset_type,
-                                       crdt__dotted_wire_flags, orset_encode,
-                                       orset_decode};
+CRDT__DOTTED_CODEC(orset, false)
 
 CRDT__TYPED_API(orset, crdt__orset_type)
 CRDT__TYPED_COMPARE(orset)

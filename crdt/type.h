@@ -48,7 +48,12 @@ typedef struct crdt__codec {
                 crdt_object **out);
 } crdt__codec;
 
+extern const crdt__codec crdt__gcounter_codec;
+extern const crdt__codec crdt__pncounter_codec;
 extern const crdt__codec crdt__orset_codec;
+extern const crdt__codec crdt__mvreg_codec;
+extern const crdt__codec crdt__cart_codec;
+extern const crdt__codec crdt__lwwreg_codec;
 
 extern const crdt__type crdt__gcounter_type;
 extern const crdt__type crdt__pncounter_type;

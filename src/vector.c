@@ -6,6 +6,7 @@
 #include "crdt/vv.h"
 #include "ctx.h"
 #include "text.h"
+#include "vector.h"
 
 typedef struct dots {
   crdt_allocator mem;
@@ -253,4 +254,26 @@ int crdt_context_format(const crdt_context *ctx, char *buf, size_t cap,
                         size_t *needed) {
   if (!ctx) return CRDT_EINVAL;
   return dots_format(&ctx->d, buf, cap, needed);
+}
+
+/* ---- internal access (vector.h) -------------------------------------------- */
+
+const crdt__ctx *crdt__context_ctx(const crdt_context *c) { return &c->d.ctx; }
+
+const crdt__replicas *crdt__context_replicas(const crdt_context *c) {
+  return &c->d.replicas;
+}
+
+int crdt__context_from(const crdt__ctx *ctx, const crdt__replicas *r,
+                       crdt_context **out) {
+  dots *d;
+  int rc = dots_new(&d, sizeof(crdt_context));
+  if (rc) return rc;
+  if ((rc = crdt__replicas_copy(&d->replicas, &d->mem, r)) ||
+      (rc = crdt__ctx_copy(&d->ctx, &d->mem, ctx))) {
+    dots_free(d, sizeof(crdt_context));
+    return rc;
+  }
+  *out = (crdt_context *)d;
+  return 0;
 }

@@ -5,10 +5,16 @@
 #ifndef CRDT_CRDT_H
 #define CRDT_CRDT_H
 
+#include "crdt/cart.h"
+#include "crdt/codec.h"
 #include "crdt/common.h"
 #include "crdt/context.h"
+#include "crdt/gcounter.h"
+#include "crdt/lwwreg.h"
+#include "crdt/mvreg.h"
 #include "crdt/object.h"
 #include "crdt/orset.h"
+#include "crdt/pncounter.h"
 #include "crdt/vv.h"
 
 #endif /* CRDT_CRDT_H */

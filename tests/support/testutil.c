@@ -68,6 +68,26 @@ void tu_alloc_fail_at(long k) {
 
 bool tu_alloc_fired(void) { return fired; }
 
+static unsigned paused;
+static long paused_fail_at;
+static bool paused_fired;
+
+void tu_alloc_pause(void) {
+  if (paused++ == 0) {
+    paused_fail_at = fail_at;
+    paused_fired = fired;
+    fail_at = -1;
+  }
+}
+
+void tu_alloc_resume(void) {
+  assert_true(paused > 0);
+  if (--paused == 0) {
+    fail_at = paused_fail_at;
+    fired = paused_fired;
+  }
+}
+
 /* ---- out-of-memory atomicity --------------------------------------------- */
 
 unsigned tu_check_oom(const tu_oom_case *c) {

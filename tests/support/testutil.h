@@ -24,6 +24,13 @@ unsigned long tu_alloc_count(void);
 void tu_alloc_fail_at(long k);
 /* true when an armed failure has fired since the last tu_alloc_fail_at. */
 bool tu_alloc_fired(void);
+/* Suspends an armed failure: allocations between tu_alloc_pause() and
+ * tu_alloc_resume() always succeed and do not count towards the armed
+ * allocation number, so a snapshot taken in the middle of a checked run
+ * cannot fire (or use up) the failure meant for the operation. Pairs nest;
+ * the outermost resume restores the armed state and the fired flag. */
+void tu_alloc_pause(void);
+void tu_alloc_resume(void);
 
 /* ---- out-of-memory atomicity --------------------------------------------- */
 
