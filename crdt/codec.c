@@ -6,6 +6,7 @@
 
 #include "crdt/codec.h"
 #include "type.h"
+#include "vector.h"
 #include "wire.h"
 
 static const crdt__codec *const codecs[] = {
@@ -66,4 +67,36 @@ int crdt_peek(const void *data, size_t len, crdt_blob_info *info) {
   info->type = info->is_context ? (crdt_type)0 : (crdt_type)f.tag;
   info->is_delta = (f.flags & CRDT__WIRE_FLAG_KEYED) != 0;
   return 0;
+}
+
+int crdt_context_encode(const crdt_context *ctx, void *buf, size_t cap,
+                        size_t *size) {
+  if (!ctx || !size || (!buf && cap)) return CRDT_EINVAL;
+  crdt__wbuf w = {NULL, 0, 0, crdt__mem_default(), 0};
+  crdt__frame_begin(&w, CRDT__WIRE_TAG_CONTEXT, 0);
+  crdt__wire_put_context(&w, crdt__context_ctx(ctx),
+                         crdt__context_replicas(ctx));
+  crdt__frame_end(&w);
+  return deliver(&w, buf, cap, size);
+}
+
+/* Decodes into a temporary kernel context, then builds the public object
+ * from it (tokens are small; the copy keeps vector.c the only owner of the
+ * public struct). */
+int crdt_context_decode(const void *data, size_t len, crdt_context **out) {
+  if (!out || (!data && len)) return CRDT_EINVAL;
+  crdt__frame f;
+  int rc = crdt__frame_open(data, len, &f);
+  if (rc) return rc;
+  if (f.tag != CRDT__WIRE_TAG_CONTEXT) return CRDT_EBADTYPE;
+  if (f.flags) return CRDT_EFORMAT;
+  const crdt_allocator *m = crdt__mem_default();
+  crdt__ctx ctx = {0};
+  crdt__replicas reps = {0};
+  rc = crdt__wire_get_context(&f.body, m, &ctx, &reps, crdt__r_left(&f.body));
+  if (!rc && crdt__r_left(&f.body)) rc = CRDT_ETRAILING;
+  if (!rc) rc = crdt__context_from(&ctx, &reps, out);
+  crdt__ctx_free(&ctx, m);
+  crdt__replicas_free(&reps, m);
+  return rc;
 }
