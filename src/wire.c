@@ -143,7 +143,8 @@ int crdt__frame_peek(const void *data, size_t len, crdt__frame *f) {
   const uint8_t *p = data;
   if (!data && len) return CRDT_EINVAL;
   size_t m = len < 4 ? len : 4;
-  if (memcmp(p, CRDT__WIRE_MAGIC, m) != 0) return CRDT_EMAGIC;
+  /* m == 0 with data NULL: memcmp must not see a null pointer. */
+  if (m && memcmp(p, CRDT__WIRE_MAGIC, m) != 0) return CRDT_EMAGIC;
   if (len < HEADER_FIXED) return CRDT_ETRUNC;
   f->version = p[4];
   f->tag = p[5];
@@ -151,6 +152,7 @@ int crdt__frame_peek(const void *data, size_t len, crdt__frame *f) {
   if (f->version != CRDT__WIRE_VERSION) return CRDT_EVERSION;
   if (!tag_known(f->tag)) return CRDT_EBADTYPE;
   if (f->flags & ~CRDT__WIRE_FLAG_KEYED) return CRDT_EFORMAT;
+  if (f->tag == CRDT__WIRE_TAG_CONTEXT && f->flags) return CRDT_EFORMAT;
   return 0;
 }
 
@@ -198,9 +200,11 @@ typedef struct ranking {
   uint32_t count; /* table size */
 } ranking;
 
+/* Idempotent: ranking_make frees on failure, and its callers free again. */
 static void ranking_free(ranking *k, const crdt_allocator *m) {
   crdt__free(m, k->list, k->count * sizeof *k->list);
   crdt__free(m, k->rank, k->count * sizeof *k->rank);
+  k->list = k->rank = NULL;
 }
 
 static int ranking_make(ranking *k, const crdt__ctx *ctx,
@@ -333,8 +337,10 @@ int crdt__wire_get_context(crdt__rbuf *r, const crdt_allocator *m,
       uint64_t gap, extra;
       if ((rc = crdt__r_varint(r, &gap)) || (rc = crdt__r_varint(r, &extra)))
         return rc;
-      /* start = prev + 2 + gap, end = start + extra, all within 64 bits */
-      if (gap > UINT64_MAX - 2 - prev) return CRDT_EOVERFLOW;
+      /* start = prev + 2 + gap, end = start + extra, all within 64 bits.
+       * Test prev first: UINT64_MAX - 2 - prev wraps when prev > 2^64 - 3. */
+      if (prev > UINT64_MAX - 2 || gap > UINT64_MAX - 2 - prev)
+        return CRDT_EOVERFLOW;
       uint64_t start = prev + 2 + gap;
       if (extra > UINT64_MAX - start) return CRDT_EOVERFLOW;
       if (extra + 1 > budget - cloud_total || extra >= UINT32_MAX / 2)
@@ -455,7 +461,9 @@ int crdt__wire_get_causal(crdt__rbuf *r, const crdt_allocator *m,
       uint64_t head;
       if ((rc = crdt__r_varint(r, &head))) goto done;
       uint64_t gap = head >> 1;
-      if (gap > UINT64_MAX - 1 - prev) {
+      /* counter = prev + gap + 1 <= UINT64_MAX (written so that nothing
+       * wraps when prev is already UINT64_MAX) */
+      if (gap >= UINT64_MAX - prev) {
         rc = CRDT_EOVERFLOW;
         goto done;
       }
