@@ -17,35 +17,10 @@ struct crdt_cart {
   crdt__dotted d;
 };
 
-/* Exact sum of an entry's amounts, clamped to the int64 range. Summing with
- * saturation as one goes (crdt__entry_sum) depends on the order of the dots,
- * which differs between replicas holding equal states; an exact sum does
- * not. Positive and negative parts are kept as 96-bit magnitudes (a carry
- * count per part; at most UINT32_MAX dots). */
-static int64_t quantity_of(const crdt__entry *e) {
-  const crdt__dv *d = crdt__entry_cdots(e);
-  uint64_t pos = 0, pos_hi = 0, neg = 0, neg_hi = 0;
-  for (uint32_t i = 0; i < e->ndots; i++) {
-    int64_t v = d[i].value;
-    if (v >= 0) {
-      pos += (uint64_t)v;
-      pos_hi += pos < (uint64_t)v;
-    } else {
-      uint64_t magnitude = (uint64_t)(-(v + 1)) + 1;
-      neg += magnitude;
-      neg_hi += neg < magnitude;
-    }
-  }
-  if (pos_hi > neg_hi || (pos_hi == neg_hi && pos >= neg)) {
-    uint64_t hi = pos_hi - neg_hi - (pos < neg);
-    uint64_t lo = pos - neg;
-    return hi || lo > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)lo;
-  }
-  uint64_t hi = neg_hi - pos_hi - (neg < pos);
-  uint64_t lo = neg - pos;
-  if (hi || lo > (uint64_t)INT64_MAX) return INT64_MIN; /* also -2^63 exactly */
-  return -(int64_t)lo;
-}
+/* An item's quantity: the exact sum of its dots' amounts, clamped to int64
+ * (the kernel's sum does not depend on the order of the dots, which differs
+ * between replicas holding equal states). */
+static int64_t quantity_of(const crdt__entry *e) { return crdt__entry_sum(e); }
 
 static int cart_create(const char *replica, crdt_object **out) {
   return crdt__dotted_create(&crdt__cart_type, replica, out);

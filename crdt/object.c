@@ -42,7 +42,9 @@ void crdt_object_free(crdt_object *obj) {
   if (obj) obj->type->destroy(obj);
 }
 
-crdt_type crdt_object_type(const crdt_object *obj) { return obj->type->tag; }
+crdt_type crdt_object_type(const crdt_object *obj) {
+  return obj ? obj->type->tag : (crdt_type)0;
+}
 
 const char *crdt_object_replica(const crdt_object *obj) {
   return obj ? obj->type->replica(obj) : NULL;

@@ -105,7 +105,7 @@ static int cloud_reserve(crdt__cloud *c, const crdt_allocator *m,
   if (need * 4 <= (uint64_t)c->cap * 3) return 0;
   uint64_t cap = c->cap ? c->cap : 8;
   while (need * 4 > cap * 3) cap *= 2;
-  if (cap > (UINT32_MAX / 2) + 1) return CRDT_ENOMEM;
+  if (cap > (UINT32_MAX / 2) + 1) return CRDT_ETOOMANY;
   crdt__dot *slots = crdt__calloc(m, (size_t)cap, sizeof *slots);
   if (!slots) return CRDT_ENOMEM;
   crdt__cloud grown = {slots, (uint32_t)cap, 0};

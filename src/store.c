@@ -64,19 +64,33 @@ void crdt__entry_set_one(crdt__entry *e, const crdt_allocator *m, crdt__dv d) {
   e->ndots = 1;
 }
 
+/* Exact, then clamped: saturating as one goes would depend on the order of
+ * the dots, which differs between replicas holding equal states. Positive
+ * and negative parts are summed as 96-bit magnitudes (a carry count each;
+ * an entry has at most UINT32_MAX dots). */
 int64_t crdt__entry_sum(const crdt__entry *e) {
   const crdt__dv *d = crdt__entry_cdots(e);
-  int64_t sum = 0;
+  uint64_t pos = 0, pos_hi = 0, neg = 0, neg_hi = 0;
   for (uint32_t i = 0; i < e->ndots; i++) {
     int64_t v = d[i].value;
-    if (v > 0 && sum > INT64_MAX - v)
-      sum = INT64_MAX;
-    else if (v < 0 && sum < INT64_MIN - v)
-      sum = INT64_MIN;
-    else
-      sum += v;
+    if (v >= 0) {
+      pos += (uint64_t)v;
+      pos_hi += pos < (uint64_t)v;
+    } else {
+      uint64_t magnitude = (uint64_t)(-(v + 1)) + 1;
+      neg += magnitude;
+      neg_hi += neg < magnitude;
+    }
   }
-  return sum;
+  if (pos_hi > neg_hi || (pos_hi == neg_hi && pos >= neg)) {
+    uint64_t hi = pos_hi - neg_hi - (pos < neg);
+    uint64_t lo = pos - neg;
+    return hi || lo > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)lo;
+  }
+  uint64_t hi = neg_hi - pos_hi - (neg < pos);
+  uint64_t lo = neg - pos;
+  if (hi || lo > (uint64_t)INT64_MAX) return INT64_MIN; /* also -2^63 exactly */
+  return -(int64_t)lo;
 }
 
 static void entry_release(crdt__entry *e, const crdt_allocator *m) {

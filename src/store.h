@@ -86,7 +86,8 @@ void crdt__entry_remove_at(crdt__entry *e, const crdt_allocator *m,
                            uint32_t i);
 /* Replaces all dots of e by d. Never fails. */
 void crdt__entry_set_one(crdt__entry *e, const crdt_allocator *m, crdt__dv d);
-/* Sum of the dot values (saturating at the int64 limits). */
+/* Exact sum of the dot values, clamped to the int64 range; the same
+ * whatever the order of the dots. */
 int64_t crdt__entry_sum(const crdt__entry *e);
 
 /* ---- the element index --------------------------------------------------- */

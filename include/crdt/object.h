@@ -54,7 +54,7 @@ CRDT_API int crdt_object_new(crdt_type type, const char *replica,
 /** Frees any object; NULL does nothing. */
 CRDT_API void crdt_object_free(crdt_object *obj);
 
-/** The object's type. */
+/** The object's type (0 for NULL). */
 CRDT_API crdt_type crdt_object_type(const crdt_object *obj);
 
 /** The replica id the object stamps its updates with, or NULL for a delta
