@@ -78,22 +78,30 @@ static int cart_change(crdt_cart *cart, const void *item, size_t len,
   uint8_t *key = NULL;
   int rc;
   if ((rc = crdt__dotted_next(d, &dot))) return rc;
-  if (e) {
-    if ((rc = crdt__entry_reserve(e, m, e->ndots + 1))) return rc;
-  } else if ((rc = crdt__store_reserve(&d->c.store, m, 1)) ||
-             (rc = crdt__key_dup(m, item, len, &key))) {
+  crdt__dv change = {dot.counter, dot.replica, amount};
+  crdt__entry room = {0}; /* the new entry's dot storage, made up front */
+  if ((rc = crdt__entry_reserve(e ? e : &room, m, (e ? e->ndots : 0) + 1,
+                                false)))
+    return rc;
+  if (!e && ((rc = crdt__store_reserve(&d->c.store, m, 1)) ||
+             (rc = crdt__store_key(&d->c.store, m, item, len, &key)))) {
+    crdt__entry_shrink(&room, m);
     return rc;
   }
-  crdt__dv change = {dot.counter, dot.replica, amount};
   if (delta) {
     crdt__op op = {dot, item, len, hash, &change, 1, NULL, 0, NULL, NULL};
     if ((rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
                                   &d->c.replicas, &op))) {
-      crdt__free(m, key, len);
+      crdt__store_key_drop(&d->c.store, key, len);
+      crdt__entry_shrink(&room, m);
       return rc;
     }
   }
-  if (!e) e = crdt__store_put(&d->c.store, key, (uint32_t)len, hash);
+  if (!e) {
+    e = crdt__store_put(&d->c.store, key, (uint32_t)len, hash);
+    e->cap = room.cap;
+    e->dots = room.dots;
+  }
   crdt__entry_push(e, change);
   crdt__ctx_add(&d->c.ctx, dot);
   return 0;
@@ -146,14 +154,16 @@ int crdt_cart_remove(crdt_cart *cart, const void *item, size_t len,
   if (!e || !e->ndots) return CRDT_ENOENT;
   if ((rc = crdt__dotted_next(d, &dot))) return rc;
   if (delta) {
-    crdt__op op = {dot, item, len, hash, NULL, 0, crdt__entry_cdots(e), e->ndots,
-                   NULL, NULL};
+    crdt__dv one;
+    crdt__op op = {dot, item, len, hash, NULL, 0, crdt__entry_view(e, &one),
+                   e->ndots, NULL, NULL};
     if ((rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
                                   &d->c.replicas, &op)))
       return rc;
   }
   crdt__store_delete(&d->c.store, &d->base.mem, e);
   crdt__ctx_add(&d->c.ctx, dot);
+  crdt__store_tidy(&d->c.store, &d->base.mem);
   return 0;
 }
 
@@ -169,8 +179,7 @@ size_t crdt_cart_size(const crdt_cart *cart) {
   if (!cart) return 0;
   const crdt__store *s = &cart->d.c.store;
   size_t n = 0;
-  for (uint32_t i = 0; i < s->cap; i++)
-    n += s->slots[i].hash && quantity_of(&s->slots[i]) > 0;
+  for (uint32_t i = 0; i < s->count; i++) n += quantity_of(&s->entries[i]) > 0;
   return n;
 }
 

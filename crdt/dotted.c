@@ -144,12 +144,9 @@ int crdt__dotted_decode(const crdt__type *t, crdt__rbuf *body, uint8_t flags,
   }
   if (replica && d->c.keyed) {
     crdt__store *s = &d->c.store;
-    for (uint32_t i = 0; i < s->cap;) {
-      if (s->slots[i].hash && !s->slots[i].ndots)
-        crdt__store_delete(s, &d->base.mem, &s->slots[i]); /* refilled: look again */
-      else
-        i++;
-    }
+    for (uint32_t n = s->count; n-- > 0;) /* deleting moves the last entry */
+      if (!s->entries[n].ndots) crdt__store_delete(s, &d->base.mem, &s->entries[n]);
+    crdt__store_tidy(s, &d->base.mem);
     d->c.keyed = false;
   }
   *out = o;

@@ -56,45 +56,40 @@ static bool is_superseded(const superseded *s, const crdt__dv *dv) {
          crdt__ctx_has(s->ctx, (crdt__dot){dv->counter, r});
 }
 
-/* Drops e's superseded dots in place. Keeps the entry's capacity, so room
- * reserved for a dot to come stays reserved. */
-static void drop_superseded(crdt__entry *e, const superseded *s) {
-  crdt__dv *dots = crdt__entry_dots(e);
-  uint32_t kept = 0;
-  for (uint32_t i = 0; i < e->ndots; i++)
-    if (!is_superseded(s, &dots[i])) dots[kept++] = dots[i];
-  e->ndots = kept;
+static bool not_superseded(const crdt__dv *dv, const void *s) {
+  return !is_superseded(s, dv);
 }
 
 /* Applies a write whose fallible work is done: `value` (hash, and its entry's
  * key pointer `value_key` when `present`) gets dot `added`, every other
  * sibling loses its superseded dots and disappears when none are left.
- * Deleting moves entries, so slot i is examined again after a delete (as the
- * kernel's join does); examining an entry twice is harmless. `value` may
- * point into the value's own entry, which is never deleted. */
+ * `value` may point into the value's own key, which is never deleted, and
+ * keys do not move before the final crdt__store_tidy. */
 static void apply_write(crdt__dotted *d, const void *value, size_t len,
                         uint32_t hash, bool present, const uint8_t *value_key,
-                        uint8_t *new_key, const superseded *s, crdt__dv added) {
+                        uint8_t *new_key, const crdt__entry *room,
+                        const superseded *s, crdt__dv added) {
   const crdt_allocator *m = &d->base.mem;
   crdt__store *store = &d->c.store;
-  for (uint32_t i = 0; s && i < store->cap;) {
-    crdt__entry *e = &store->slots[i];
-    if (!e->hash) {
-      i++;
-      continue;
-    }
-    drop_superseded(e, s);
+  /* Downwards, since a delete moves the last entry into the hole. Keeping
+   * capacity while filtering keeps the room reserved for `added`. */
+  for (uint32_t n = store->count; s && n-- > 0;) {
+    crdt__entry *e = &store->entries[n];
+    crdt__entry_retain(e, not_superseded, s);
     bool is_value = present && e->keylen == len && e->key == value_key;
-    if (e->ndots == 0 && !is_value) {
-      crdt__store_delete(store, m, e); /* slot i refilled: look again */
-      continue;
-    }
-    if (!is_value && e->cap && e->ndots == 1)
-      crdt__entry_set_one(e, m, crdt__entry_dots(e)[0]); /* back inline */
-    i++;
+    if (e->ndots == 0 && !is_value)
+      crdt__store_delete(store, m, e);
+    else if (!is_value)
+      crdt__entry_shrink(e, m);
   }
-  crdt__entry *e = present ? crdt__store_find(store, value, len, hash)
-                           : crdt__store_put(store, new_key, (uint32_t)len, hash);
+  crdt__entry *e;
+  if (present) {
+    e = crdt__store_find(store, value, len, hash);
+  } else {
+    e = crdt__store_put(store, new_key, (uint32_t)len, hash);
+    e->cap = room->cap;
+    e->dots = room->dots;
+  }
   if (e->ndots == 0)
     crdt__entry_set_one(e, m, added);
   else
@@ -129,6 +124,7 @@ int crdt_mvreg_write(crdt_mvreg *reg, const void *value, size_t len,
   const uint32_t replicas_before = d->c.replicas.count;
   uint32_t *map = NULL, *rmap = NULL, nrmap = 0;
   uint8_t *key = NULL;
+  crdt__entry room = {0}; /* a new value's dot storage, made up front */
   superseded s = {rctx, NULL}, *sp = &s;
   if (read_context) {
     if ((rc = crdt__replicas_map(&d->c.replicas, m, rrep, &map))) return rc;
@@ -152,13 +148,16 @@ int crdt_mvreg_write(crdt_mvreg *reg, const void *value, size_t len,
   uint32_t hash;
   crdt__entry *e = crdt__dotted_find(d, value, len, &hash);
   const uint8_t *value_key = e ? e->key : NULL;
+  crdt__dv added = {dot.counter, dot.replica, 0};
   if (e) {
-    if ((rc = crdt__entry_reserve(e, m, e->ndots + 1))) goto fail;
-  } else if ((rc = crdt__store_reserve(&d->c.store, m, 1)) ||
-             (rc = crdt__key_dup(m, value, len, &key))) {
+    if ((rc = crdt__entry_reserve(e, m, e->ndots + 1,
+                                  e->ndots == 0 && crdt__dv_packable(added))))
+      goto fail;
+  } else if ((rc = crdt__entry_reserve(&room, m, 1, crdt__dv_packable(added))) ||
+             (rc = crdt__store_reserve(&d->c.store, m, 1)) ||
+             (rc = crdt__store_key(&d->c.store, m, value, len, &key))) {
     goto fail;
   }
-  crdt__dv added = {dot.counter, dot.replica, 0};
   if (delta) {
     crdt__op op = {dot, value, len, hash, &added, 1, NULL, 0, rctx, rrep};
     if ((rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
@@ -166,14 +165,17 @@ int crdt_mvreg_write(crdt_mvreg *reg, const void *value, size_t len,
       goto fail;
   }
 
-  apply_write(d, value, len, hash, e != NULL, value_key, key, sp, added);
+  apply_write(d, value, len, hash, e != NULL, value_key, key, &room, sp,
+              added);
   if (read_context) crdt__ctx_join(&d->c.ctx, rctx, map, rrep->count);
   crdt__ctx_add(&d->c.ctx, dot);
+  crdt__store_tidy(&d->c.store, m); /* `value` is not used past this point */
   rc = 0;
   goto done;
 
 fail:
-  crdt__free(m, key, len);
+  crdt__store_key_drop(&d->c.store, key, len);
+  crdt__entry_shrink(&room, m);
   crdt__replicas_truncate(&d->c.replicas, m, replicas_before);
 done:
   crdt__free(m, rmap, nrmap * sizeof *rmap);
@@ -185,8 +187,7 @@ size_t crdt_mvreg_count(const crdt_mvreg *reg) {
   if (!reg) return 0;
   const crdt__store *s = &reg->d.c.store;
   size_t n = 0;
-  for (uint32_t i = 0; i < s->cap; i++)
-    n += s->slots[i].hash && s->slots[i].ndots;
+  for (uint32_t i = 0; i < s->count; i++) n += s->entries[i].ndots != 0;
   return n;
 }
 

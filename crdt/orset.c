@@ -53,22 +53,33 @@ int crdt_orset_add(crdt_orset *set, const void *elem, size_t len,
       (rc = crdt__dotted_check_delta(d, (crdt_object *)delta)) ||
       (rc = crdt__dotted_next(d, &dot)))
     return rc;
-  crdt__entry *e = crdt__dotted_find(d, elem, len, &hash);
-  if (!e && ((rc = crdt__store_reserve(&d->c.store, m, 1)) ||
-             (rc = crdt__key_dup(m, elem, len, &key))))
-    return rc;
   crdt__dv added = {dot.counter, dot.replica, 0};
+  crdt__entry *e = crdt__dotted_find(d, elem, len, &hash);
+  crdt__entry room = {0}; /* the new entry's dot storage, made up front */
+  if ((rc = crdt__entry_reserve(e ? e : &room, m, 1, crdt__dv_packable(added))))
+    return rc;
+  if (!e && ((rc = crdt__store_reserve(&d->c.store, m, 1)) ||
+             (rc = crdt__store_key(&d->c.store, m, elem, len, &key)))) {
+    crdt__entry_shrink(&room, m);
+    return rc;
+  }
   if (delta) {
+    crdt__dv one;
     crdt__op op = {dot, elem, len, hash, &added, 1,
-                   e ? crdt__entry_cdots(e) : NULL, e ? e->ndots : 0,
+                   e ? crdt__entry_view(e, &one) : NULL, e ? e->ndots : 0,
                    NULL, NULL};
     if ((rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
                                   &d->c.replicas, &op))) {
-      crdt__free(m, key, len);
+      crdt__store_key_drop(&d->c.store, key, len);
+      crdt__entry_shrink(&room, m);
       return rc;
     }
   }
-  if (!e) e = crdt__store_put(&d->c.store, key, (uint32_t)len, hash);
+  if (!e) {
+    e = crdt__store_put(&d->c.store, key, (uint32_t)len, hash);
+    e->cap = room.cap;
+    e->dots = room.dots;
+  }
   crdt__entry_set_one(e, m, added);
   crdt__ctx_add(&d->c.ctx, dot);
   return 0;
@@ -89,14 +100,16 @@ int crdt_orset_remove(crdt_orset *set, const void *elem, size_t len,
   if (!e || !e->ndots) return CRDT_ENOENT;
   if ((rc = crdt__dotted_next(d, &dot))) return rc;
   if (delta) {
-    crdt__op op = {dot, elem, len, hash, NULL, 0, crdt__entry_cdots(e), e->ndots,
-                   NULL, NULL};
+    crdt__dv one;
+    crdt__op op = {dot, elem, len, hash, NULL, 0, crdt__entry_view(e, &one),
+                   e->ndots, NULL, NULL};
     if ((rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
                                   &d->c.replicas, &op)))
       return rc;
   }
   crdt__store_delete(&d->c.store, &d->base.mem, e);
   crdt__ctx_add(&d->c.ctx, dot);
+  crdt__store_tidy(&d->c.store, &d->base.mem);
   return 0;
 }
 
@@ -112,7 +125,7 @@ size_t crdt_orset_size(const crdt_orset *set) {
   const crdt__store *s = &set->d.c.store;
   if (!set->d.c.keyed) return s->count; /* only deltas hold markers */
   size_t n = 0;
-  for (uint32_t i = 0; i < s->cap; i++) n += s->slots[i].hash && s->slots[i].ndots;
+  for (uint32_t i = 0; i < s->count; i++) n += s->entries[i].ndots != 0;
   return n;
 }
 

@@ -1,30 +1,50 @@
 /*
  * Dot stores, the element index and the join (see store.h).
  */
+#define _DEFAULT_SOURCE /* getentropy */
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <xxhash.h>
 
 #include "sort.h"
 #include "store.h"
 
-#define IN_USE 0x80000000u
+/* ---- key hashing ------------------------------------------------------------ */
+
+static uint64_t hash_seed;
+
+/* Runs before main (and before any other thread could exist), so every
+ * store of the process agrees on the seed: joins compare hashes across
+ * stores. */
+__attribute__((constructor)) static void seed_hash(void) {
+  uint64_t seed = 0;
+  if (getentropy(&seed, sizeof seed) != 0)
+    seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&hash_seed;
+  hash_seed = seed;
+}
 
 uint32_t crdt__key_hash(const void *key, size_t len) {
-  return (uint32_t)XXH3_64bits(key, len) | IN_USE;
+  return (uint32_t)XXH3_64bits_withSeed(key, len, hash_seed);
 }
 
 /* ---- entries --------------------------------------------------------------- */
 
-int crdt__entry_reserve(crdt__entry *e, const crdt_allocator *m, uint32_t n) {
-  if (n <= 1 && e->cap == 0) return 0;
+static inline uint64_t pack(crdt__dv d) {
+  return d.counter << 16 | d.replica;
+}
+
+int crdt__entry_reserve(crdt__entry *e, const crdt_allocator *m, uint32_t n,
+                        bool packable) {
+  if (e->cap == 0 && n <= 1 && packable) return 0;
   if (n <= e->cap) return 0;
   uint32_t cap = e->cap ? e->cap : 2;
   while (cap < n) cap = cap > UINT32_MAX / 2 ? n : cap * 2;
   if (e->cap == 0) {
     crdt__dv *many = crdt__alloc(m, crdt__mul(cap, sizeof *many));
     if (!many) return CRDT_ENOMEM;
-    if (e->ndots) many[0] = e->dots.one;
+    if (e->ndots) crdt__entry_view(e, &many[0]);
     e->dots.many = many;
   } else {
     crdt__dv *many = crdt__realloc(m, e->dots.many, e->cap * sizeof *many,
@@ -37,30 +57,46 @@ int crdt__entry_reserve(crdt__entry *e, const crdt_allocator *m, uint32_t n) {
 }
 
 void crdt__entry_push(crdt__entry *e, crdt__dv d) {
-  crdt__entry_dots(e)[e->ndots++] = d;
+  if (e->cap)
+    e->dots.many[e->ndots] = d;
+  else
+    e->dots.packed = pack(d); /* reserved as packable, and empty */
+  e->ndots++;
 }
 
-/* Back to the inline form when one dot or none is left. */
-static void entry_shrink(crdt__entry *e, const crdt_allocator *m) {
+void crdt__entry_retain(crdt__entry *e,
+                        bool (*keep)(const crdt__dv *d, const void *user),
+                        const void *user) {
+  if (!e->cap) {
+    crdt__dv one;
+    if (e->ndots && !keep(crdt__entry_view(e, &one), user)) e->ndots = 0;
+    return;
+  }
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < e->ndots; i++)
+    if (keep(&e->dots.many[i], user)) e->dots.many[kept++] = e->dots.many[i];
+  e->ndots = kept;
+}
+
+void crdt__entry_shrink(crdt__entry *e, const crdt_allocator *m) {
   if (e->cap == 0 || e->ndots > 1) return;
   crdt__dv *many = e->dots.many;
+  if (e->ndots == 1 && !crdt__dv_packable(many[0])) return;
   uint32_t cap = e->cap;
-  if (e->ndots == 1) e->dots.one = many[0];
+  e->dots.packed = e->ndots ? pack(many[0]) : 0;
   e->cap = 0;
   crdt__free(m, many, cap * sizeof *many);
 }
 
-void crdt__entry_remove_at(crdt__entry *e, const crdt_allocator *m,
-                           uint32_t i) {
-  crdt__dv *dots = crdt__entry_dots(e);
-  dots[i] = dots[--e->ndots];
-  entry_shrink(e, m);
-}
-
 void crdt__entry_set_one(crdt__entry *e, const crdt_allocator *m, crdt__dv d) {
+  if (e->cap && !crdt__dv_packable(d)) {
+    e->dots.many[0] = d;
+    e->ndots = 1;
+    return;
+  }
   e->ndots = 0;
-  entry_shrink(e, m);
-  e->dots.one = d;
+  crdt__entry_shrink(e, m);
+  e->dots.packed = pack(d);
   e->ndots = 1;
 }
 
@@ -69,7 +105,8 @@ void crdt__entry_set_one(crdt__entry *e, const crdt_allocator *m, crdt__dv d) {
  * and negative parts are summed as 96-bit magnitudes (a carry count each;
  * an entry has at most UINT32_MAX dots). */
 int64_t crdt__entry_sum(const crdt__entry *e) {
-  const crdt__dv *d = crdt__entry_cdots(e);
+  crdt__dv one;
+  const crdt__dv *d = crdt__entry_view(e, &one);
   uint64_t pos = 0, pos_hi = 0, neg = 0, neg_hi = 0;
   for (uint32_t i = 0; i < e->ndots; i++) {
     int64_t v = d[i].value;
@@ -93,139 +130,249 @@ int64_t crdt__entry_sum(const crdt__entry *e) {
   return -(int64_t)lo;
 }
 
-static void entry_release(crdt__entry *e, const crdt_allocator *m) {
-  crdt__free(m, e->key, e->keylen);
-  if (e->cap) crdt__free(m, e->dots.many, e->cap * sizeof *e->dots.many);
+/* ---- key arena -------------------------------------------------------------- */
+
+struct crdt__chunk {
+  crdt__chunk *next;
+  size_t size, used;
+  uint8_t data[];
+};
+
+#define CHUNK_MIN 4096
+#define CHUNK_MAX (256 * 1024)
+
+static uint8_t *arena_alloc(crdt__arena *a, const crdt_allocator *m,
+                            size_t n) {
+  crdt__chunk *c = a->head;
+  if (!c || c->size - c->used < n) {
+    size_t size = c ? c->size * 2 : CHUNK_MIN;
+    if (size > CHUNK_MAX) size = CHUNK_MAX;
+    if (size < n) size = n;
+    if (size > SIZE_MAX - sizeof *c) return NULL;
+    c = crdt__alloc(m, sizeof *c + size);
+    if (!c) return NULL;
+    c->next = a->head;
+    c->size = size;
+    c->used = 0;
+    a->head = c;
+  }
+  uint8_t *p = c->data + c->used;
+  c->used += n;
+  a->live += n;
+  return p;
 }
 
-/* ---- element index ------------------------------------------------------- */
+static void arena_free_chunks(crdt__chunk *c, const crdt_allocator *m) {
+  while (c) {
+    crdt__chunk *next = c->next;
+    crdt__free(m, c, sizeof *c + c->size);
+    c = next;
+  }
+}
+
+int crdt__store_key(crdt__store *s, const crdt_allocator *m, const void *key,
+                    size_t len, uint8_t **out) {
+  *out = NULL;
+  if (len > CRDT__KEY_MAX) return CRDT_EINVAL;
+  if (len == 0) return 0;
+  uint8_t *copy = arena_alloc(&s->keys, m, len);
+  if (!copy) return CRDT_ENOMEM;
+  memcpy(copy, key, len);
+  *out = copy;
+  return 0;
+}
+
+void crdt__store_key_drop(crdt__store *s, uint8_t *key, size_t len) {
+  if (!key) return;
+  s->keys.live -= len;
+  s->keys.garbage += len;
+}
+
+/* Copies the live keys into one fresh chunk when deleted keys outweigh
+ * them; skipped (not an error) when memory is short. Amortized O(1) per
+ * deleted byte. */
+void crdt__store_tidy(crdt__store *s, const crdt_allocator *m) {
+  crdt__arena *a = &s->keys;
+  if (a->garbage < CHUNK_MIN || a->garbage < a->live) return;
+  crdt__arena fresh = {NULL, 0, 0};
+  if (a->live) {
+    crdt__chunk *c = crdt__alloc(m, sizeof *c + a->live);
+    if (!c) return;
+    c->next = NULL;
+    c->size = a->live;
+    c->used = 0;
+    fresh.head = c;
+    for (uint32_t i = 0; i < s->count; i++) {
+      crdt__entry *e = &s->entries[i];
+      if (!e->keylen) continue;
+      memcpy(c->data + c->used, e->key, e->keylen);
+      e->key = c->data + c->used;
+      c->used += e->keylen;
+    }
+    fresh.live = c->used;
+  }
+  arena_free_chunks(a->head, m);
+  *a = fresh;
+}
+
+/* ---- element index -------------------------------------------------------- */
 
 crdt__entry *crdt__store_find(const crdt__store *s, const void *key,
                               size_t len, uint32_t hash) {
   if (!s->count) return NULL;
-  uint32_t mask = s->cap - 1;
-  for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
-    crdt__entry *e = &s->slots[i];
-    if (e->hash == 0) return NULL;
+  for (uint32_t i = hash & s->mask;; i = (i + 1) & s->mask) {
+    uint32_t v = s->index[i];
+    if (!v) return NULL;
+    crdt__entry *e = &s->entries[v - 1];
     if (e->hash == hash && e->keylen == len &&
         (len == 0 || memcmp(e->key, key, len) == 0))
       return e;
   }
 }
 
-/* Places an entry (key absent, room available) and returns its slot. */
-static crdt__entry *slot_for(crdt__store *s, uint32_t hash) {
-  uint32_t mask = s->cap - 1;
+static void index_put(uint32_t *index, uint32_t mask, uint32_t hash,
+                      uint32_t value) {
   uint32_t i = hash & mask;
-  while (s->slots[i].hash != 0) i = (i + 1) & mask;
-  return &s->slots[i];
+  while (index[i]) i = (i + 1) & mask;
+  index[i] = value;
 }
 
-/* Load factor at most 3/4. */
+/* The index slot that holds entry number n (0-based). */
+static uint32_t index_slot_of(const crdt__store *s, uint32_t n) {
+  uint32_t i = s->entries[n].hash & s->mask;
+  while (s->index[i] != n + 1) i = (i + 1) & s->mask;
+  return i;
+}
+
+/* Empties slot i and closes the gap (backward shift), so lookups never meet
+ * a tombstone. */
+static void index_remove_at(crdt__store *s, uint32_t i) {
+  uint32_t mask = s->mask, hole = i;
+  for (uint32_t j = (i + 1) & mask; s->index[j]; j = (j + 1) & mask) {
+    uint32_t home = s->entries[s->index[j] - 1].hash & mask;
+    /* Move j back into the hole unless its home lies in (hole, j]. */
+    if (((j - home) & mask) >= ((j - hole) & mask)) {
+      s->index[hole] = s->index[j];
+      hole = j;
+    }
+  }
+  s->index[hole] = 0;
+}
+
+/* Entries grow by doubling; the index keeps a load factor of at most 3/4. */
 int crdt__store_reserve(crdt__store *s, const crdt_allocator *m,
                         uint32_t extra) {
   uint64_t need = (uint64_t)s->count + extra;
-  if (need * 4 <= (uint64_t)s->cap * 3) return 0;
-  uint64_t cap = s->cap ? s->cap : 8;
-  while (need * 4 > cap * 3) cap *= 2;
-  if (cap > (UINT32_MAX / 2) + 1) return CRDT_ETOOMANY;
-  crdt__entry *slots = crdt__calloc(m, (size_t)cap, sizeof *slots);
-  if (!slots) return CRDT_ENOMEM;
-  crdt__store grown = {slots, (uint32_t)cap, s->count};
-  for (uint32_t i = 0; i < s->cap; i++)
-    if (s->slots[i].hash) *slot_for(&grown, s->slots[i].hash) = s->slots[i];
-  crdt__free(m, s->slots, s->cap * sizeof *s->slots);
-  *s = grown;
+  if (need > UINT32_MAX / 2) return CRDT_ETOOMANY;
+  if (need > s->cap) {
+    uint64_t cap = s->cap ? s->cap : 4;
+    while (cap < need) cap *= 2;
+    crdt__entry *grown = crdt__realloc(m, s->entries, s->cap * sizeof *grown,
+                                       crdt__mul((size_t)cap, sizeof *grown));
+    if (!grown) return CRDT_ENOMEM;
+    s->entries = grown;
+    s->cap = (uint32_t)cap;
+  }
+  uint64_t slots = s->index ? (uint64_t)s->mask + 1 : 0;
+  if (need * 4 > slots * 3) {
+    uint64_t size = slots ? slots : 8;
+    while (need * 4 > size * 3) size *= 2;
+    uint32_t *index = crdt__calloc(m, (size_t)size, sizeof *index);
+    if (!index) return CRDT_ENOMEM;
+    for (uint32_t n = 0; n < s->count; n++)
+      index_put(index, (uint32_t)size - 1, s->entries[n].hash, n + 1);
+    crdt__free(m, s->index, slots * sizeof *s->index);
+    s->index = index;
+    s->mask = (uint32_t)size - 1;
+  }
   return 0;
 }
 
 crdt__entry *crdt__store_put(crdt__store *s, uint8_t *key, uint32_t keylen,
                              uint32_t hash) {
-  crdt__entry *e = slot_for(s, hash);
+  crdt__entry *e = &s->entries[s->count];
   memset(e, 0, sizeof *e);
   e->key = key;
   e->keylen = keylen;
   e->hash = hash;
-  s->count++;
+  index_put(s->index, s->mask, hash, ++s->count);
   return e;
-}
-
-int crdt__key_dup(const crdt_allocator *m, const void *key, size_t len,
-                    uint8_t **out) {
-  *out = NULL;
-  if (len > CRDT__KEY_MAX) return CRDT_EINVAL;
-  if (len == 0) return 0;
-  *out = crdt__alloc(m, len);
-  if (!*out) return CRDT_ENOMEM;
-  memcpy(*out, key, len);
-  return 0;
 }
 
 int crdt__store_insert(crdt__store *s, const crdt_allocator *m,
                        const void *key, size_t len, uint32_t hash,
                        crdt__entry **out) {
   uint8_t *copy;
-  int rc = crdt__key_dup(m, key, len, &copy);
-  if (rc) return rc;
-  if ((rc = crdt__store_reserve(s, m, 1))) {
-    crdt__free(m, copy, len);
+  int rc;
+  if ((rc = crdt__store_reserve(s, m, 1)) ||
+      (rc = crdt__store_key(s, m, key, len, &copy)))
     return rc;
-  }
   *out = crdt__store_put(s, copy, (uint32_t)len, hash);
   return 0;
 }
 
+static void entry_release(crdt__store *s, crdt__entry *e,
+                          const crdt_allocator *m) {
+  crdt__store_key_drop(s, e->key, e->keylen);
+  if (e->cap) crdt__free(m, e->dots.many, e->cap * sizeof *e->dots.many);
+}
+
 void crdt__store_delete(crdt__store *s, const crdt_allocator *m,
                         crdt__entry *e) {
-  entry_release(e, m);
-  uint32_t mask = s->cap - 1;
-  uint32_t hole = (uint32_t)(e - s->slots);
-  for (uint32_t j = (hole + 1) & mask; s->slots[j].hash != 0;
-       j = (j + 1) & mask) {
-    uint32_t home = s->slots[j].hash & mask;
-    /* Move j back into the hole unless its home lies in (hole, j]. */
-    if (((j - home) & mask) >= ((j - hole) & mask)) {
-      s->slots[hole] = s->slots[j];
-      hole = j;
-    }
+  uint32_t n = (uint32_t)(e - s->entries), last = s->count - 1;
+  entry_release(s, e, m);
+  index_remove_at(s, index_slot_of(s, n));
+  if (n != last) {
+    s->index[index_slot_of(s, last)] = n + 1;
+    s->entries[n] = s->entries[last];
   }
-  memset(&s->slots[hole], 0, sizeof s->slots[hole]);
   s->count--;
 }
 
 void crdt__store_free(crdt__store *s, const crdt_allocator *m) {
-  for (uint32_t i = 0; i < s->cap; i++)
-    if (s->slots[i].hash) entry_release(&s->slots[i], m);
-  crdt__free(m, s->slots, s->cap * sizeof *s->slots);
+  for (uint32_t n = 0; n < s->count; n++) {
+    crdt__entry *e = &s->entries[n];
+    if (e->cap) crdt__free(m, e->dots.many, e->cap * sizeof *e->dots.many);
+  }
+  arena_free_chunks(s->keys.head, m);
+  crdt__free(m, s->entries, s->cap * sizeof *s->entries);
+  if (s->index) crdt__free(m, s->index, ((size_t)s->mask + 1) * sizeof *s->index);
   memset(s, 0, sizeof *s);
 }
 
+/* The copy is compact: one arena chunk, exact arrays. */
 int crdt__store_copy(crdt__store *dst, const crdt_allocator *m,
                      const crdt__store *src) {
   memset(dst, 0, sizeof *dst);
-  if (!src->cap) return 0;
-  dst->slots = crdt__calloc(m, src->cap, sizeof *dst->slots);
-  if (!dst->slots) return CRDT_ENOMEM;
-  dst->cap = src->cap;
-  for (uint32_t i = 0; i < src->cap; i++) {
-    const crdt__entry *from = &src->slots[i];
-    if (!from->hash) continue;
+  if (!src->count) return 0;
+  if (crdt__store_reserve(dst, m, src->count)) goto fail;
+  size_t bytes = src->keys.live;
+  crdt__chunk *c = NULL;
+  if (bytes) {
+    c = crdt__alloc(m, sizeof *c + bytes);
+    if (!c) goto fail;
+    c->next = NULL;
+    c->size = bytes;
+    c->used = 0;
+    dst->keys.head = c;
+    dst->keys.live = bytes;
+  }
+  for (uint32_t n = 0; n < src->count; n++) {
+    const crdt__entry *from = &src->entries[n];
     crdt__entry to = *from;
-    to.cap = 0;
-    if (crdt__key_dup(m, from->key, from->keylen, &to.key)) goto fail;
-    if (from->cap && from->ndots > 1) {
-      to.dots.many = crdt__alloc(m, from->ndots * sizeof *to.dots.many);
-      if (!to.dots.many) {
-        crdt__free(m, to.key, to.keylen);
-        goto fail;
-      }
-      memcpy(to.dots.many, from->dots.many, from->ndots * sizeof *to.dots.many);
-      to.cap = from->ndots;
-    } else if (from->cap && from->ndots == 1) {
-      to.dots.one = from->dots.many[0];
+    if (from->keylen) {
+      to.key = c->data + c->used;
+      memcpy(to.key, from->key, from->keylen);
+      c->used += from->keylen;
     }
-    dst->slots[i] = to;
-    dst->count++;
+    if (from->cap) {
+      to.cap = from->ndots ? from->ndots : 1;
+      to.dots.many = crdt__alloc(m, to.cap * sizeof *to.dots.many);
+      if (!to.dots.many) goto fail;
+      memcpy(to.dots.many, from->dots.many, from->ndots * sizeof *to.dots.many);
+    }
+    dst->entries[dst->count] = to;
+    index_put(dst->index, dst->mask, to.hash, ++dst->count);
   }
   return 0;
 fail:
@@ -251,10 +398,8 @@ int crdt__store_sorted(const crdt__store *s, const crdt_allocator *m,
   if (!s->count) return 0;
   const crdt__entry **list = crdt__alloc(m, crdt__mul(s->count, sizeof *list));
   if (!list) return CRDT_ENOMEM;
-  uint32_t n = 0;
-  for (uint32_t i = 0; i < s->cap; i++)
-    if (s->slots[i].hash) list[n++] = &s->slots[i];
-  crdt__sort(list, n, sizeof *list, entry_ptr_cmp, NULL);
+  for (uint32_t n = 0; n < s->count; n++) list[n] = &s->entries[n];
+  crdt__sort(list, s->count, sizeof *list, entry_ptr_cmp, NULL);
   *out = list;
   return 0;
 }
@@ -273,7 +418,8 @@ static int dv_canonical_cmp(const void *a, const void *b, const void *ctx) {
 
 void crdt__entry_sorted_dots(const crdt__entry *e, const crdt__replicas *r,
                              crdt__dv *out) {
-  memcpy(out, crdt__entry_cdots(e), e->ndots * sizeof *out);
+  crdt__dv one;
+  memcpy(out, crdt__entry_view(e, &one), e->ndots * sizeof *out);
   crdt__sort(out, e->ndots, sizeof *out, dv_canonical_cmp, r);
 }
 
@@ -303,12 +449,13 @@ int crdt__causal_copy(crdt__causal *dst, const crdt_allocator *m,
  * are sorted and matched by binary search. */
 #define SMALL_PRODUCT 64
 
-/* Everything one join needs to know about how src's indexes relate to
- * dst's: map (src -> dst) and rmap (dst -> src or NO_REPLICA). */
+/* How src's replica indexes relate to dst's: map (src -> dst) and rmap
+ * (dst -> src or CRDT__NO_REPLICA), with both contexts as they were before
+ * the join. */
 typedef struct join_maps {
   const uint32_t *map;
   const uint32_t *rmap;
-  const crdt__ctx *dst_ctx; /* as it was before the join */
+  const crdt__ctx *dst_ctx;
   const crdt__ctx *src_ctx;
 } join_maps;
 
@@ -322,10 +469,21 @@ static inline bool seen_by_src(const join_maps *jm, const crdt__dv *d1) {
          crdt__ctx_has(jm->src_ctx, (crdt__dot){d1->counter, r});
 }
 
-static uint32_t count_unseen(const join_maps *jm, const crdt__entry *e2) {
-  const crdt__dv *d = crdt__entry_cdots(e2);
+/* How many of e2's dots dst has not seen, and whether they can all be
+ * packed once translated to dst's indexes. */
+static uint32_t count_unseen(const join_maps *jm, const crdt__entry *e2,
+                             bool *packable) {
+  crdt__dv one;
+  const crdt__dv *d = crdt__entry_view(e2, &one);
   uint32_t n = 0;
-  for (uint32_t i = 0; i < e2->ndots; i++) n += !seen_by_dst(jm, &d[i]);
+  *packable = true;
+  for (uint32_t i = 0; i < e2->ndots; i++) {
+    if (seen_by_dst(jm, &d[i])) continue;
+    crdt__dv t = d[i];
+    t.replica = jm->map[t.replica];
+    *packable &= crdt__dv_packable(t);
+    n++;
+  }
   return n;
 }
 
@@ -357,73 +515,82 @@ static bool dv_search(const crdt__dv *dots, uint32_t n, crdt__dv key,
 /* The join rule for one key present in dst (e1) and src (e2): e1 keeps a dot
  * that e2 has or that src has not seen, and gains e2's dots that dst has not
  * seen. Room for the gained dots was reserved; `scratch` holds at least
- * e1->ndots bytes when the lists are large. Never fails. */
+ * e1->ndots bytes when the lists are large. Never fails; an emptied entry is
+ * left for the caller's deletion sweep. */
 static void join_entry(crdt__entry *e1, const crdt__entry *e2,
                        const join_maps *jm, uint8_t *scratch,
                        const crdt_allocator *m) {
-  crdt__dv *d1 = crdt__entry_dots(e1);
-  const crdt__dv *d2 = crdt__entry_cdots(e2);
+  crdt__dv one1, one2;
   uint32_t n1 = e1->ndots, n2 = e2->ndots, kept = 0;
-  bool large = (uint64_t)n1 * n2 > SMALL_PRODUCT;
-  if (large) {
-    /* Reordering e1's dots is invisible: order is canonicalised on output. */
-    crdt__sort(d1, n1, sizeof *d1, dv_index_cmp, NULL);
-    memset(scratch, 0, n1);
-    for (uint32_t j = 0; j < n2; j++) {
-      uint32_t at;
-      crdt__dv key = {d2[j].counter, jm->map[d2[j].replica], 0};
-      if (dv_search(d1, n1, key, &at)) scratch[at] = 1;
-    }
-  }
-  for (uint32_t i = 0; i < n1; i++) {
-    bool in_e2 = false;
-    if (large) {
-      in_e2 = scratch[i];
-    } else {
+  const crdt__dv *d2 = crdt__entry_view(e2, &one2);
+  if (e1->cap == 0) {
+    /* One packed dot (or none): keep it if e2 has it or src has not seen it. */
+    if (n1) {
+      const crdt__dv *d1 = crdt__entry_view(e1, &one1);
+      bool in_e2 = false;
       for (uint32_t j = 0; j < n2 && !in_e2; j++)
-        in_e2 = d1[i].counter == d2[j].counter &&
-                d1[i].replica == jm->map[d2[j].replica];
+        in_e2 = d1->counter == d2[j].counter &&
+                d1->replica == jm->map[d2[j].replica];
+      kept = in_e2 || !seen_by_src(jm, d1);
     }
-    if (in_e2 || !seen_by_src(jm, &d1[i])) d1[kept++] = d1[i];
+    e1->ndots = kept;
+  } else {
+    crdt__dv *d1 = e1->dots.many;
+    bool large = (uint64_t)n1 * n2 > SMALL_PRODUCT;
+    if (large) {
+      /* Reordering e1's dots is invisible: order is canonicalised on output. */
+      crdt__sort(d1, n1, sizeof *d1, dv_index_cmp, NULL);
+      memset(scratch, 0, n1);
+      for (uint32_t j = 0; j < n2; j++) {
+        uint32_t at;
+        crdt__dv key = {d2[j].counter, jm->map[d2[j].replica], 0};
+        if (dv_search(d1, n1, key, &at)) scratch[at] = 1;
+      }
+    }
+    for (uint32_t i = 0; i < n1; i++) {
+      bool in_e2 = false;
+      if (large) {
+        in_e2 = scratch[i];
+      } else {
+        for (uint32_t j = 0; j < n2 && !in_e2; j++)
+          in_e2 = d1[i].counter == d2[j].counter &&
+                  d1[i].replica == jm->map[d2[j].replica];
+      }
+      if (in_e2 || !seen_by_src(jm, &d1[i])) d1[kept++] = d1[i];
+    }
+    e1->ndots = kept;
   }
-  e1->ndots = kept;
   for (uint32_t j = 0; j < n2; j++) {
     if (seen_by_dst(jm, &d2[j])) continue;
     crdt__dv d = d2[j];
     d.replica = jm->map[d.replica];
     crdt__entry_push(e1, d);
   }
-  entry_shrink(e1, m);
+  crdt__entry_shrink(e1, m);
 }
 
-/* Drops e1's dots that src has seen (e1's key is absent from src). */
-static void join_absent(crdt__entry *e1, const join_maps *jm,
-                        const crdt_allocator *m) {
-  crdt__dv *d1 = crdt__entry_dots(e1);
-  uint32_t kept = 0;
-  for (uint32_t i = 0; i < e1->ndots; i++)
-    if (!seen_by_src(jm, &d1[i])) d1[kept++] = d1[i];
-  e1->ndots = kept;
-  entry_shrink(e1, m);
+static bool unseen_by_src(const crdt__dv *d, const void *user) {
+  return !seen_by_src(user, d);
 }
 
 /* Builds a new entry for a src key absent from dst, holding the dots dst has
  * not seen. On error nothing was inserted. */
 static int insert_unseen(crdt__store *s, const crdt_allocator *m,
-                         const crdt__entry *e2, uint32_t unseen,
+                         const crdt__entry *e2, uint32_t unseen, bool packable,
                          const join_maps *jm) {
   uint8_t *key;
-  int rc = crdt__key_dup(m, e2->key, e2->keylen, &key);
+  int rc = crdt__store_key(s, m, e2->key, e2->keylen, &key);
   if (rc) return rc;
   crdt__entry tmp = {0};
-  if ((rc = crdt__entry_reserve(&tmp, m, unseen))) {
-    crdt__free(m, key, e2->keylen);
+  if ((rc = crdt__entry_reserve(&tmp, m, unseen, packable))) {
+    crdt__store_key_drop(s, key, e2->keylen);
     return rc;
   }
   crdt__entry *e = crdt__store_put(s, key, e2->keylen, e2->hash);
   e->cap = tmp.cap;
   e->dots = tmp.dots;
-  const crdt__dv *d2 = crdt__entry_cdots(e2);
+  crdt__dv one;
+  const crdt__dv *d2 = crdt__entry_view(e2, &one);
   for (uint32_t j = 0; j < e2->ndots; j++) {
     if (seen_by_dst(jm, &d2[j])) continue;
     crdt__dv d = d2[j];
@@ -433,115 +600,148 @@ static int insert_unseen(crdt__store *s, const crdt_allocator *m,
   return 0;
 }
 
+#define WHERE_NONE UINT32_MAX /* src key absent from dst, nothing to add */
+
+static int u32_desc(const void *a, const void *b, const void *ctx) {
+  (void)ctx;
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x < y) - (x > y);
+}
+
 /*
  * Phase 1 (may fail, leaves dst logically unchanged): intern src's replicas,
- * reserve the context, grow the dot lists that will gain dots, reserve the
- * index and insert the entries for keys dst does not have (undone on
- * failure). Phase 2 (cannot fail): apply the rule to the keys both have,
- * and, unless src is a keyed delta, to dst's other keys; then join contexts.
+ * reserve the context, find each src key in dst once (remembering where),
+ * grow the dot lists that will gain dots, reserve the index and append the
+ * entries for keys dst does not have (popped again on failure). Phase 2
+ * (cannot fail): apply the rule to the keys both have and, unless src is a
+ * keyed delta, to dst's other keys (no lookups: the remembered positions say
+ * which were visited); then delete the emptied entries, highest position
+ * first so the swap-removes disturb nothing still to be visited; then join
+ * the contexts.
  */
 int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
                       const crdt__causal *src) {
   if (dst == src) return 0;
   const bool keep_markers = dst->keyed && src->keyed;
   const uint32_t replicas_before = dst->replicas.count;
-  uint32_t *map = NULL, *rmap = NULL, *fresh = NULL;
-  uint8_t *scratch = NULL;
-  uint32_t nrmap = 0, nfresh = 0, new_keys = 0, scratch_n = 0;
+  const uint32_t old_count = dst->store.count;
+  const crdt__store *s2 = &src->store;
+  uint32_t *map = NULL, *rmap = NULL, *where = NULL;
+  uint8_t *scratch = NULL, *visited = NULL;
+  uint32_t nrmap = 0, nfresh = 0, new_keys = 0, scratch_n = 0, nvisited = 0;
   int rc = crdt__replicas_map(&dst->replicas, m, &src->replicas, &map);
   if (rc) return rc;
   nrmap = dst->replicas.count;
   if (nrmap) {
     rmap = crdt__alloc(m, crdt__mul(nrmap, sizeof *rmap));
-    if (!rmap) {
-      rc = CRDT_ENOMEM;
-      goto fail;
-    }
+    if (!rmap) goto oom;
     for (uint32_t i = 0; i < nrmap; i++) rmap[i] = CRDT__NO_REPLICA;
     for (uint32_t i = 0; i < src->replicas.count; i++) rmap[map[i]] = i;
   }
   if ((rc = crdt__ctx_reserve_join(&dst->ctx, m, nrmap, &src->ctx))) goto fail;
   join_maps jm = {map, rmap, &dst->ctx, &src->ctx};
+  if (s2->count && !(where = crdt__alloc(m, crdt__mul(s2->count, sizeof *where))))
+    goto oom;
 
-  for (uint32_t j = 0; j < src->store.cap; j++) {
-    const crdt__entry *e2 = &src->store.slots[j];
-    if (!e2->hash) continue;
+  for (uint32_t j = 0; j < s2->count; j++) {
+    const crdt__entry *e2 = &s2->entries[j];
     crdt__entry *e1 = crdt__store_find(&dst->store, e2->key, e2->keylen, e2->hash);
-    uint32_t unseen = count_unseen(&jm, e2);
+    bool packable;
+    uint32_t unseen = count_unseen(&jm, e2, &packable);
     if (!e1) {
-      new_keys += unseen > 0 || keep_markers;
+      bool add = unseen > 0 || keep_markers;
+      new_keys += add;
+      where[j] = add ? old_count + new_keys - 1 : WHERE_NONE;
       continue;
     }
-    if (unseen && (rc = crdt__entry_reserve(e1, m, e1->ndots + unseen)))
+    where[j] = (uint32_t)(e1 - dst->store.entries);
+    if (unseen &&
+        (rc = crdt__entry_reserve(e1, m, e1->ndots + unseen,
+                                  packable && e1->ndots + unseen <= 1)))
       goto fail;
-    if ((uint64_t)e1->ndots * e2->ndots > SMALL_PRODUCT && e1->ndots > scratch_n)
+    if ((uint64_t)e1->ndots * e2->ndots > SMALL_PRODUCT && e1->cap &&
+        e1->ndots > scratch_n)
       scratch_n = e1->ndots;
   }
   if ((rc = crdt__store_reserve(&dst->store, m, new_keys))) goto fail;
-  if (scratch_n && !(scratch = crdt__alloc(m, scratch_n))) {
-    rc = CRDT_ENOMEM;
-    goto fail;
-  }
-  if (new_keys && !(fresh = crdt__alloc(m, crdt__mul(new_keys, sizeof *fresh)))) {
-    rc = CRDT_ENOMEM;
-    goto fail;
-  }
-  for (uint32_t j = 0; j < src->store.cap && nfresh < new_keys; j++) {
-    const crdt__entry *e2 = &src->store.slots[j];
-    if (!e2->hash ||
-        crdt__store_find(&dst->store, e2->key, e2->keylen, e2->hash))
-      continue;
-    uint32_t unseen = count_unseen(&jm, e2);
-    if (!unseen && !keep_markers) continue;
-    if ((rc = insert_unseen(&dst->store, m, e2, unseen, &jm))) goto undo;
-    fresh[nfresh++] = j;
+  nvisited = old_count + new_keys;
+  if (nvisited && !src->keyed && !(visited = crdt__calloc(m, nvisited, 1)))
+    goto oom;
+  if (scratch_n && !(scratch = crdt__alloc(m, scratch_n))) goto oom;
+  for (uint32_t j = 0; j < s2->count && nfresh < new_keys; j++) {
+    if (where[j] == WHERE_NONE || where[j] < old_count) continue;
+    const crdt__entry *e2 = &s2->entries[j];
+    bool packable = true;
+    uint32_t unseen;
+    if (e2->ndots == 1 && e2->cap == 0) {
+      /* The common case: one packed dot, and it is new here (or the key
+       * would not have been chosen), unless the key is a marker. */
+      unseen = 1;
+      crdt__dv d = crdt__entry_dot(e2, 0);
+      d.replica = map[d.replica];
+      packable = crdt__dv_packable(d);
+    } else {
+      unseen = count_unseen(&jm, e2, &packable);
+    }
+    if ((rc = insert_unseen(&dst->store, m, e2, unseen, packable, &jm)))
+      goto undo;
+    nfresh++;
   }
 
-  /* Phase 2. Deleting moves entries, so keys are looked up afresh. */
-  uint32_t next_fresh = 0;
-  for (uint32_t j = 0; j < src->store.cap; j++) {
-    const crdt__entry *e2 = &src->store.slots[j];
-    if (!e2->hash) continue;
-    if (next_fresh < nfresh && fresh[next_fresh] == j) {
-      next_fresh++;
-      continue;
-    }
-    crdt__entry *e1 = crdt__store_find(&dst->store, e2->key, e2->keylen, e2->hash);
-    if (!e1) continue;
-    join_entry(e1, e2, &jm, scratch, m);
-    if (e1->ndots == 0 && !keep_markers) crdt__store_delete(&dst->store, m, e1);
+  /* Phase 2. */
+  uint32_t nempty = 0;
+  for (uint32_t j = 0; j < s2->count; j++) {
+    uint32_t n = where[j];
+    if (n == WHERE_NONE) continue;
+    if (visited) visited[n] = 1;
+    if (n >= old_count) continue; /* fresh: already holds the right dots */
+    crdt__entry *e1 = &dst->store.entries[n];
+    join_entry(e1, &s2->entries[j], &jm, scratch, m);
+    if (e1->ndots == 0 && !keep_markers) where[nempty++] = n;
   }
   if (!src->keyed) {
-    for (uint32_t i = 0; i < dst->store.cap;) {
-      crdt__entry *e1 = &dst->store.slots[i];
-      if (!e1->hash ||
-          crdt__store_find(&src->store, e1->key, e1->keylen, e1->hash)) {
-        i++;
+    for (uint32_t n = 0; n < old_count; n++) {
+      crdt__entry *e1 = &dst->store.entries[n];
+      if (visited[n]) continue;
+      if (e1->cap == 0) {
+        /* One packed dot: decide inline (most entries; no call per entry). */
+        if (e1->ndots) {
+          crdt__dv one;
+          if (seen_by_src(&jm, crdt__entry_view(e1, &one))) e1->ndots = 0;
+        }
         continue;
       }
-      join_absent(e1, &jm, m);
-      if (e1->ndots == 0)
-        crdt__store_delete(&dst->store, m, e1); /* slot i refilled: look again */
-      else
-        i++;
+      crdt__entry_retain(e1, unseen_by_src, &jm);
+      crdt__entry_shrink(e1, m);
     }
+    for (uint32_t n = dst->store.count; n-- > 0;)
+      if (dst->store.entries[n].ndots == 0)
+        crdt__store_delete(&dst->store, m, &dst->store.entries[n]);
+  } else {
+    crdt__sort(where, nempty, sizeof *where, u32_desc, NULL);
+    for (uint32_t k = 0; k < nempty; k++)
+      crdt__store_delete(&dst->store, m, &dst->store.entries[where[k]]);
   }
   crdt__ctx_join(&dst->ctx, &src->ctx, map, src->replicas.count);
   dst->keyed = keep_markers;
+  crdt__store_tidy(&dst->store, m);
   rc = 0;
   goto done;
 
+oom:
+  rc = CRDT_ENOMEM;
+  goto fail;
 undo:
-  for (uint32_t k = 0; k < nfresh; k++) {
-    const crdt__entry *e2 = &src->store.slots[fresh[k]];
+  /* The fresh entries are the last ones: pop them. */
+  while (dst->store.count > old_count)
     crdt__store_delete(&dst->store, m,
-                       crdt__store_find(&dst->store, e2->key, e2->keylen, e2->hash));
-  }
+                       &dst->store.entries[dst->store.count - 1]);
 fail:
   crdt__replicas_truncate(&dst->replicas, m, replicas_before);
 done:
-  crdt__free(m, fresh, new_keys * sizeof *fresh);
+  crdt__free(m, visited, nvisited);
   crdt__free(m, scratch, scratch_n);
+  crdt__free(m, where, s2->count * sizeof *where);
   crdt__free(m, rmap, nrmap * sizeof *rmap);
   crdt__free(m, map, src->replicas.count * sizeof *map);
   return rc;
@@ -552,7 +752,8 @@ done:
 /* Does b's entry hold dot d of a (replica index of a translated by id) with
  * the same value? */
 static bool entry_has(const crdt__entry *eb, const crdt__dv *d, uint32_t rb) {
-  const crdt__dv *db = crdt__entry_cdots(eb);
+  crdt__dv one;
+  const crdt__dv *db = crdt__entry_view(eb, &one);
   for (uint32_t i = 0; i < eb->ndots; i++)
     if (db[i].counter == d->counter && db[i].replica == rb)
       return db[i].value == d->value;
@@ -565,16 +766,17 @@ bool crdt__causal_equal(const crdt__causal *a, const crdt__causal *b) {
     return false;
   const bool markers = a->keyed && b->keyed;
   uint32_t na = 0, nb = 0;
-  for (uint32_t i = 0; i < b->store.cap; i++)
-    nb += b->store.slots[i].hash && (markers || b->store.slots[i].ndots);
-  for (uint32_t i = 0; i < a->store.cap; i++) {
-    const crdt__entry *ea = &a->store.slots[i];
-    if (!ea->hash || (!markers && !ea->ndots)) continue;
+  for (uint32_t n = 0; n < b->store.count; n++)
+    nb += markers || b->store.entries[n].ndots;
+  for (uint32_t n = 0; n < a->store.count; n++) {
+    const crdt__entry *ea = &a->store.entries[n];
+    if (!markers && !ea->ndots) continue;
     na++;
     const crdt__entry *eb =
         crdt__store_find(&b->store, ea->key, ea->keylen, ea->hash);
     if (!eb || eb->ndots != ea->ndots) return false;
-    const crdt__dv *da = crdt__entry_cdots(ea);
+    crdt__dv one;
+    const crdt__dv *da = crdt__entry_view(ea, &one);
     for (uint32_t k = 0; k < ea->ndots; k++) {
       size_t len;
       const char *id = crdt__replicas_id(&a->replicas, da[k].replica, &len);
@@ -613,10 +815,12 @@ int crdt__causal_record(crdt__causal *delta, const crdt_allocator *m,
   crdt__entry *e;
   int rc = crdt__store_insert(&d.store, m, op->key, op->keylen, op->hash, &e);
   if (rc) goto done;
-  if ((rc = crdt__entry_reserve(e, m, op->nadd))) goto done;
   for (uint32_t i = 0; i < op->nadd; i++) {
     crdt__dv dv = op->add[i];
-    if ((rc = intern_from(&d, m, from, dv.replica, &dv.replica))) goto done;
+    if ((rc = intern_from(&d, m, from, dv.replica, &dv.replica)) ||
+        (rc = crdt__entry_reserve(e, m, op->nadd,
+                                  op->nadd == 1 && crdt__dv_packable(dv))))
+      goto done;
     crdt__entry_push(e, dv);
     crdt__ctx_add(&d.ctx, (crdt__dot){dv.counter, dv.replica});
   }

@@ -20,9 +20,14 @@
  * can be applied by visiting only its own keys. Joining a keyed delta costs
  * O(size of the delta); joining anything else walks both stores.
  *
- * The element index is an open-addressing table (linear probing, backward
- * shift deletion) with room reserved before any change, so every operation
- * can be made atomic: fallible steps first, then infallible ones.
+ * Layout (chosen for memory and cache behaviour, see docs/performance.md):
+ * entries live in one dense array of 32-byte records, found through a
+ * separate open-addressing index of 4-byte slots (entry number + 1; linear
+ * probing, backward-shift deletion); keys live in an arena; an entry's single
+ * dot is packed into the record when its value is 0 and it fits (counter <
+ * 2^48, replica index < 2^16), otherwise the dots are in an array. Room is
+ * reserved before any change, so every operation can be made atomic:
+ * fallible steps first, then infallible ones.
  */
 #ifndef CRDT_SRC_STORE_H
 #define CRDT_SRC_STORE_H
@@ -41,22 +46,35 @@ typedef struct crdt__dv {
   int64_t value;
 } crdt__dv;
 
+/* One key and its dots. `dots.packed` (when cap == 0 and ndots == 1) holds
+ * the dot as counter << 16 | replica, value 0. */
 typedef struct crdt__entry {
-  uint8_t *key;   /* owned; NULL when keylen == 0 */
+  uint8_t *key;   /* in the store's arena; NULL when keylen == 0 */
   uint32_t keylen;
-  uint32_t hash;  /* high bit set: slot in use */
-  uint32_t ndots; /* 0 only for markers in keyed deltas */
-  uint32_t cap;   /* capacity of dots.many; 0 when the dots are inline */
+  uint32_t hash;  /* crdt__key_hash(key) */
+  uint32_t ndots; /* 0 only for markers in keyed deltas (and transiently) */
+  uint32_t cap;   /* capacity of dots.many; 0 when the dot is packed */
   union {
-    crdt__dv one; /* ndots <= 1 and cap == 0 */
+    uint64_t packed;
     crdt__dv *many;
   } dots;
 } crdt__entry;
 
+/* Keys are copied into chunks that never move; deleted keys become garbage
+ * until a compaction (done while reserving, when garbage outweighs live
+ * bytes). */
+typedef struct crdt__chunk crdt__chunk;
+typedef struct crdt__arena {
+  crdt__chunk *head;
+  size_t live, garbage;
+} crdt__arena;
+
 typedef struct crdt__store {
-  crdt__entry *slots;
-  uint32_t cap; /* 0 or a power of two */
-  uint32_t count;
+  crdt__entry *entries; /* dense: entries[0 .. count) */
+  uint32_t count, cap;
+  uint32_t *index; /* mask + 1 slots (a power of two) or NULL */
+  uint32_t mask;
+  crdt__arena keys;
 } crdt__store;
 
 typedef struct crdt__causal {
@@ -68,23 +86,51 @@ typedef struct crdt__causal {
 
 /* ---- keys and entries ---------------------------------------------------- */
 
+/* XXH3 with a per-process random seed, so a hostile peer cannot choose keys
+ * that collide in the index. Hashes never reach the wire or any output. */
 uint32_t crdt__key_hash(const void *key, size_t len);
 
-static inline crdt__dv *crdt__entry_dots(crdt__entry *e) {
-  return e->cap ? e->dots.many : &e->dots.one;
-}
-static inline const crdt__dv *crdt__entry_cdots(const crdt__entry *e) {
-  return e->cap ? e->dots.many : &e->dots.one;
+#define CRDT__PACK_COUNTER_MAX ((UINT64_C(1) << 48) - 1)
+#define CRDT__PACK_REPLICA_MAX 0xFFFFu
+
+/* Can this dot live packed in an entry? */
+static inline bool crdt__dv_packable(crdt__dv d) {
+  return d.value == 0 && d.counter <= CRDT__PACK_COUNTER_MAX &&
+         d.replica <= CRDT__PACK_REPLICA_MAX;
 }
 
-/* Room for `n` dots in e; on CRDT_ENOMEM e is unchanged. */
-int crdt__entry_reserve(crdt__entry *e, const crdt_allocator *m, uint32_t n);
+/* The entry's dots as an array: the entry's own array, or `one` filled with
+ * the packed dot. Valid until the entry changes. */
+static inline const crdt__dv *crdt__entry_view(const crdt__entry *e,
+                                               crdt__dv *one) {
+  if (e->cap) return e->dots.many;
+  one->counter = e->dots.packed >> 16;
+  one->replica = (uint32_t)(e->dots.packed & 0xFFFF);
+  one->value = 0;
+  return one;
+}
+
+/* Dot i of the entry. */
+static inline crdt__dv crdt__entry_dot(const crdt__entry *e, uint32_t i) {
+  crdt__dv one;
+  return crdt__entry_view(e, &one)[i];
+}
+
+/* Room for `n` dots in e; `packable`: a single dot to come can be packed (if
+ * false, e gets an array even for one dot). On CRDT_ENOMEM e is unchanged. */
+int crdt__entry_reserve(crdt__entry *e, const crdt_allocator *m, uint32_t n,
+                        bool packable);
 /* Appends a dot (after crdt__entry_reserve). */
 void crdt__entry_push(crdt__entry *e, crdt__dv d);
-/* Removes dot i (order of the others may change). */
-void crdt__entry_remove_at(crdt__entry *e, const crdt_allocator *m,
-                           uint32_t i);
-/* Replaces all dots of e by d. Never fails. */
+/* Keeps the dots for which keep(dot, user) is true, in place; capacity (and
+ * thus room reserved) is kept. Never fails. */
+void crdt__entry_retain(crdt__entry *e, bool (*keep)(const crdt__dv *d,
+                                                     const void *user),
+                        const void *user);
+/* Back to the packed form when one packable dot (or none) is left. */
+void crdt__entry_shrink(crdt__entry *e, const crdt_allocator *m);
+/* Replaces all dots of e by d. Never fails when d is packable or e has an
+ * array (reserve first: crdt__entry_reserve(e, m, 1, packable(d))). */
 void crdt__entry_set_one(crdt__entry *e, const crdt_allocator *m, crdt__dv d);
 /* Exact sum of the dot values, clamped to the int64 range; the same
  * whatever the order of the dots. */
@@ -94,26 +140,32 @@ int64_t crdt__entry_sum(const crdt__entry *e);
 
 crdt__entry *crdt__store_find(const crdt__store *s, const void *key,
                               size_t len, uint32_t hash);
-/* Room for `extra` more entries. On CRDT_ENOMEM s is unchanged. */
+/* Room for `extra` more entries. On error s is unchanged (logically). */
 int crdt__store_reserve(crdt__store *s, const crdt_allocator *m,
                         uint32_t extra);
-/* Inserts a new entry with no dots (after crdt__store_reserve; the key must
- * be absent). Takes ownership of `key` (allocated with m, keylen bytes).
- * Pointers to entries stay valid across inserts that need no growth. */
+/* Copies a key into the store's arena (NULL for an empty key); CRDT_EINVAL
+ * for keys longer than CRDT__KEY_MAX. A copy not handed to crdt__store_put
+ * must be returned with crdt__store_key_drop. */
+int crdt__store_key(crdt__store *s, const crdt_allocator *m, const void *key,
+                    size_t len, uint8_t **out);
+void crdt__store_key_drop(crdt__store *s, uint8_t *key, size_t len);
+/* Appends a new entry with no dots (after crdt__store_reserve; the key must
+ * be absent). Takes the key copy from crdt__store_key. Entry pointers stay
+ * valid across puts that follow a reserve. */
 crdt__entry *crdt__store_put(crdt__store *s, uint8_t *key, uint32_t keylen,
                              uint32_t hash);
-/* Copies a key into a new allocation (NULL for an empty key); CRDT_EINVAL
- * for keys longer than CRDT__KEY_MAX. */
-int crdt__key_dup(const crdt_allocator *m, const void *key, size_t len,
-                  uint8_t **out);
-/* Copies `key` and inserts it (reserve + allocate + put); atomic. */
+/* Copies `key` and inserts it (reserve + copy + put); atomic. */
 int crdt__store_insert(crdt__store *s, const crdt_allocator *m,
                        const void *key, size_t len, uint32_t hash,
                        crdt__entry **out);
-/* Deletes an entry, freeing its key and dots. Moves other entries: pointers
- * into the table are invalid afterwards. */
+/* Deletes an entry: the last entry moves into its place, so pointers and
+ * entry numbers past it are invalid afterwards. */
 void crdt__store_delete(crdt__store *s, const crdt_allocator *m,
                         crdt__entry *e);
+/* Compacts the key arena when deleted keys outweigh live ones. Moves keys:
+ * call it at the end of an operation, when no key pointer (the caller's
+ * argument may point into the arena) is still in use. Never fails. */
+void crdt__store_tidy(crdt__store *s, const crdt_allocator *m);
 void crdt__store_free(crdt__store *s, const crdt_allocator *m);
 int crdt__store_copy(crdt__store *dst, const crdt_allocator *m,
                      const crdt__store *src);
@@ -123,8 +175,8 @@ int crdt__store_copy(crdt__store *dst, const crdt_allocator *m,
 int crdt__store_sorted(const crdt__store *s, const crdt_allocator *m,
                        const crdt__entry ***out);
 
-/* Entries in canonical dot order (by replica id bytes, then counter), into
- * `out` which has room for e->ndots. */
+/* The entry's dots in canonical order (by replica id bytes, then counter),
+ * into `out` which has room for e->ndots. */
 void crdt__entry_sorted_dots(const crdt__entry *e, const crdt__replicas *r,
                              crdt__dv *out);
 

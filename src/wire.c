@@ -369,22 +369,22 @@ void crdt__wire_put_causal(crdt__wbuf *w, const crdt__causal *c, bool values) {
   put_context(w, &c->ctx, &c->replicas, &k);
 
   const crdt__store *s = &c->store;
-  for (uint32_t i = 0; i < s->cap; i++) ndots += s->slots[i].hash ? s->slots[i].ndots : 0;
+  for (uint32_t n = 0; n < s->count; n++) ndots += s->entries[n].ndots;
   if (ndots) {
     dots = crdt__alloc(m, crdt__mul(ndots, sizeof *dots));
-    index = crdt__alloc(m, crdt__mul(s->cap, sizeof *index));
+    index = crdt__alloc(m, crdt__mul(s->count, sizeof *index));
     if (!dots || !index) {
       rc = CRDT_ENOMEM;
       goto fail;
     }
-    size_t n = 0;
-    for (uint32_t i = 0; i < s->cap; i++) {
-      const crdt__entry *e = &s->slots[i];
-      index[i] = UINT32_MAX;
-      if (!e->hash) continue;
-      const crdt__dv *d = crdt__entry_cdots(e);
+    size_t at = 0;
+    for (uint32_t n = 0; n < s->count; n++) {
+      const crdt__entry *e = &s->entries[n];
+      index[n] = UINT32_MAX;
+      crdt__dv one;
+      const crdt__dv *d = crdt__entry_view(e, &one);
       for (uint32_t j = 0; j < e->ndots; j++)
-        dots[n++] = (ranked_dot){d[j].counter, k.rank[d[j].replica], i, d[j].value};
+        dots[at++] = (ranked_dot){d[j].counter, k.rank[d[j].replica], n, d[j].value};
     }
     crdt__sort(dots, ndots, sizeof *dots, ranked_cmp, NULL);
   }
@@ -404,7 +404,7 @@ void crdt__wire_put_causal(crdt__wbuf *w, const crdt__causal *c, bool values) {
         rc = CRDT_ERANGE; /* only counters past 2^63 get here */
         goto fail;
       }
-      const crdt__entry *e = &s->slots[dots[j].slot];
+      const crdt__entry *e = &s->entries[dots[j].slot];
       if (index[dots[j].slot] == UINT32_MAX) {
         index[dots[j].slot] = defined++;
         crdt__w_varint(w, gap << 1);
@@ -419,7 +419,7 @@ void crdt__wire_put_causal(crdt__wbuf *w, const crdt__causal *c, bool values) {
   }
   /* Markers (keyed deltas only): keys without dots, sorted by bytes. */
   uint32_t markers = 0;
-  for (uint32_t i = 0; i < s->cap; i++) markers += s->slots[i].hash && !s->slots[i].ndots;
+  for (uint32_t n = 0; n < s->count; n++) markers += !s->entries[n].ndots;
   crdt__w_varint(w, markers);
   if (markers) {
     const crdt__entry **sorted;
@@ -434,7 +434,7 @@ void crdt__wire_put_causal(crdt__wbuf *w, const crdt__causal *c, bool values) {
   rc = 0;
 fail:
   if (rc && !w->err) w->err = rc;
-  if (index) crdt__free(m, index, s->cap * sizeof *index);
+  if (index) crdt__free(m, index, c->store.count * sizeof *index);
   crdt__free(m, dots, ndots * sizeof *dots);
   ranking_free(&k, m);
 }
@@ -513,7 +513,9 @@ int crdt__wire_get_causal(crdt__rbuf *r, const crdt_allocator *m,
           goto done;
       }
       if (values && (rc = crdt__r_zigzag(r, &dv.value))) goto done;
-      if ((rc = crdt__entry_reserve(e, m, e->ndots + 1))) goto done;
+      if ((rc = crdt__entry_reserve(e, m, e->ndots + 1,
+                                    e->ndots == 0 && crdt__dv_packable(dv))))
+        goto done;
       crdt__entry_push(e, dv);
     }
   }

@@ -228,8 +228,11 @@ static void put(crdt__causal *c, const char *key, const char *id, uint64_t n,
                 int64_t value) {
   uint32_t r = rep(c, id);
   crdt__entry *e = entry_or_new(c, key);
-  assert_int_equal(crdt__entry_reserve(e, &mem, e->ndots + 1), 0);
-  crdt__entry_push(e, (crdt__dv){n, r, value});
+  crdt__dv d = {n, r, value};
+  assert_int_equal(crdt__entry_reserve(e, &mem, e->ndots + 1,
+                                       e->ndots == 0 && crdt__dv_packable(d)),
+                   0);
+  crdt__entry_push(e, d);
   crdt__ctx_add(&c->ctx, (crdt__dot){n, r});
 }
 

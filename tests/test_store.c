@@ -85,8 +85,11 @@ static void put(crdt__causal *c, const char *key, const char *id, uint64_t n,
                 int64_t value) {
   uint32_t r = rep(c, id);
   crdt__entry *e = entry_or_new(c, key);
-  assert_int_equal(crdt__entry_reserve(e, &mem, e->ndots + 1), 0);
-  crdt__entry_push(e, (crdt__dv){n, r, value});
+  crdt__dv d = {n, r, value};
+  assert_int_equal(crdt__entry_reserve(e, &mem, e->ndots + 1,
+                                       e->ndots == 0 && crdt__dv_packable(d)),
+                   0);
+  crdt__entry_push(e, d);
   crdt__ctx_add(&c->ctx, (crdt__dot){n, r});
 }
 
@@ -119,7 +122,8 @@ static bool entry_has(const crdt__causal *c, const crdt__entry *e,
                       const char *id, uint64_t n, int64_t *value) {
   if (!e) return false;
   uint32_t r = crdt__replicas_find(&c->replicas, id, strlen(id));
-  const crdt__dv *d = crdt__entry_cdots(e);
+  crdt__dv one;
+  const crdt__dv *d = crdt__entry_view(e, &one);
   for (uint32_t i = 0; i < e->ndots; i++)
     if (d[i].replica == r && d[i].counter == n) {
       if (value) *value = d[i].value;
@@ -245,7 +249,8 @@ static uint32_t expected_key(const crdt__causal *a, const crdt__causal *b,
   for (int s = 0; s < 2; s++) {
     if (!e[s]) continue;
     const crdt__causal *me = side[s], *other = side[1 - s];
-    const crdt__dv *d = crdt__entry_cdots(e[s]);
+    crdt__dv one;
+    const crdt__dv *d = crdt__entry_view(e[s], &one);
     for (uint32_t i = 0; i < e[s]->ndots; i++) {
       const char *id = crdt__replicas_id(&me->replicas, d[i].replica, NULL);
       bool in_other = entry_has(other, e[1 - s], id, d[i].counter, NULL);
@@ -279,9 +284,8 @@ static void check_full_join(const crdt__causal *a, const crdt__causal *b,
   const crdt__causal *side[2] = {a, b};
   for (int s = 0; s < 2; s++) {
     const crdt__store *st = &side[s]->store;
-    for (uint32_t i = 0; i < st->cap; i++) {
-      const crdt__entry *e = &st->slots[i];
-      if (!e->hash) continue;
+    for (uint32_t i = 0; i < st->count; i++) {
+      const crdt__entry *e = &st->entries[i];
       const crdt__entry *ea =
           crdt__store_find(&a->store, e->key, e->keylen, e->hash);
       const crdt__entry *eb =
@@ -369,6 +373,11 @@ static void test_store_join_unseen_dot_survives(void **state) {
   assert_no_leaks();
 }
 
+static bool not_counter_2(const crdt__dv *d, const void *user) {
+  (void)user;
+  return d->counter != 2;
+}
+
 static void test_store_join_seen_dot_is_dropped(void **state) {
   (void)state;
   crdt__causal a = {0};
@@ -379,9 +388,8 @@ static void test_store_join_seen_dot_is_dropped(void **state) {
    * event of B). */
   crdt__causal b = copy_of(&a);
   crdt__entry *bx = entry(&b, "x");
-  for (uint32_t i = 0; i < bx->ndots; i++)
-    if (crdt__entry_dots(bx)[i].counter == 2)
-      crdt__entry_remove_at(bx, &mem, i);
+  crdt__entry_retain(bx, not_counter_2, NULL);
+  crdt__entry_shrink(bx, &mem);
   see(&b, "B", 1);
   crdt__store_delete(&b.store, &mem, entry(&b, "y"));
   see(&b, "B", 2);
@@ -554,6 +562,11 @@ static void *fx_alloc(void) {
   return f;
 }
 
+static bool not_first_big(const crdt__dv *d, const void *user) {
+  (void)user;
+  return d->value != 100; /* the first dot added to "big" */
+}
+
 /* Full states: a new replica, keys only in src (enough to grow the index),
  * keys gaining dots (inline -> array), removals on both paths, a large pair
  * (sorted path and its scratch buffer) and cloud dots. */
@@ -568,7 +581,7 @@ static void *setup_full(void) {
   f->src = copy_of(&f->dst);
   crdt__causal *s = &f->src;
   crdt__store_delete(&s->store, &mem, entry(s, "k0")); /* removal, key absent */
-  crdt__entry_remove_at(entry(s, "big"), &mem, 0); /* removal, key shared */
+  crdt__entry_retain(entry(s, "big"), not_first_big, NULL); /* removal, shared */
   see(s, "B", 50);                                      /* a cloud dot */
   for (int i = 0; i < 6; i++) {
     snprintf(key, sizeof key, "n%d", i);
@@ -807,7 +820,8 @@ static void test_store_values_are_carried(void **state) {
   crdt__causal c = copy_of(&a);
   assert_true(crdt__causal_equal(&a, &c));
   crdt__entry *e = entry(&c, "x");
-  crdt__dv *d = crdt__entry_dots(e);
+  assert_true(e->cap > 0); /* dots with values live in an array */
+  crdt__dv *d = e->dots.many;
   for (uint32_t i = 0; i < e->ndots; i++)
     if (d[i].value == -5) d[i].value = -6;
   assert_false(crdt__causal_equal(&a, &c));
@@ -827,52 +841,73 @@ static void assert_dv(crdt__dv got, crdt__dv want) {
   assert_int_equal(got.value, want.value);
 }
 
+static bool value_not_10(const crdt__dv *d, const void *user) {
+  (void)user;
+  return d->value != 10;
+}
+
+static bool keep_none(const crdt__dv *d, const void *user) {
+  (void)d;
+  (void)user;
+  return false;
+}
+
 static void test_store_entry_remove_set_one_shrink(void **state) {
   (void)state;
   size_t base = tu_alloc_live();
   crdt__entry e = {0};
-  /* One dot lives inline. */
-  assert_int_equal(crdt__entry_reserve(&e, &mem, 1), 0);
+  /* One packable dot (value 0) lives packed in the entry: no allocation. */
+  assert_int_equal(crdt__entry_reserve(&e, &mem, 1, true), 0);
   assert_int_equal(e.cap, 0);
-  crdt__entry_push(&e, dv(1, 0, 10));
-  assert_ptr_equal(crdt__entry_dots(&e), &e.dots.one);
+  crdt__entry_push(&e, dv(1, 7, 0));
+  assert_int_equal(e.cap, 0);
+  assert_dv(crdt__entry_dot(&e, 0), dv(1, 7, 0));
   assert_int_equal(tu_alloc_live(), base);
-  /* Growing spills to an array and keeps the inline dot. */
-  assert_int_equal(crdt__entry_reserve(&e, &mem, 3), 0);
+  /* Growing spills to an array and keeps the packed dot. */
+  assert_int_equal(crdt__entry_reserve(&e, &mem, 3, false), 0);
   assert_true(e.cap >= 3);
   assert_true(tu_alloc_live() > base);
-  assert_dv(crdt__entry_dots(&e)[0], dv(1, 0, 10));
-  crdt__entry_push(&e, dv(2, 0, 20));
+  assert_dv(crdt__entry_dot(&e, 0), dv(1, 7, 0));
+  crdt__entry_push(&e, dv(2, 0, 10));
   crdt__entry_push(&e, dv(3, 1, 30));
   assert_int_equal(e.ndots, 3);
-  assert_int_equal(crdt__entry_sum(&e), 60);
-  /* remove_at: the last dot fills the hole. */
-  crdt__entry_remove_at(&e, &mem, 0);
+  assert_int_equal(crdt__entry_sum(&e), 40);
+  /* retain keeps order and capacity (room reserved stays reserved). */
+  uint32_t cap = e.cap;
+  crdt__entry_retain(&e, value_not_10, NULL);
   assert_int_equal(e.ndots, 2);
-  assert_dv(crdt__entry_dots(&e)[0], dv(3, 1, 30));
-  assert_dv(crdt__entry_dots(&e)[1], dv(2, 0, 20));
-  /* Down to one dot: back inline, array freed. */
-  crdt__entry_remove_at(&e, &mem, 1);
-  assert_int_equal(e.ndots, 1);
-  assert_int_equal(e.cap, 0);
-  assert_dv(e.dots.one, dv(3, 1, 30));
-  assert_int_equal(tu_alloc_live(), base);
-  /* set_one replaces many dots by one, inline. */
-  assert_int_equal(crdt__entry_reserve(&e, &mem, 5), 0);
-  crdt__entry_push(&e, dv(4, 0, 40));
-  crdt__entry_push(&e, dv(5, 0, 50));
-  assert_int_equal(e.ndots, 3);
+  assert_int_equal(e.cap, cap);
+  assert_dv(crdt__entry_dot(&e, 0), dv(1, 7, 0));
+  assert_dv(crdt__entry_dot(&e, 1), dv(3, 1, 30));
+  /* shrink does nothing while two dots, or a value, remain. */
+  crdt__entry_shrink(&e, &mem);
+  assert_int_equal(e.cap, cap);
+  /* set_one with a value (not packable) reuses the array. */
   crdt__entry_set_one(&e, &mem, dv(9, 2, -9));
   assert_int_equal(e.ndots, 1);
-  assert_int_equal(e.cap, 0);
-  assert_dv(e.dots.one, dv(9, 2, -9));
-  assert_int_equal(tu_alloc_live(), base);
+  assert_true(e.cap > 0);
+  assert_dv(crdt__entry_dot(&e, 0), dv(9, 2, -9));
   assert_int_equal(crdt__entry_sum(&e), -9);
-  /* set_one on an inline entry, then remove the last dot. */
-  crdt__entry_set_one(&e, &mem, dv(10, 0, 1));
-  assert_dv(e.dots.one, dv(10, 0, 1));
-  crdt__entry_remove_at(&e, &mem, 0);
+  crdt__entry_shrink(&e, &mem); /* a value cannot be packed: stays */
+  assert_true(e.cap > 0);
+  /* set_one with a packable dot goes back to the packed form, array freed. */
+  crdt__entry_set_one(&e, &mem, dv(10, 3, 0));
+  assert_int_equal(e.ndots, 1);
+  assert_int_equal(e.cap, 0);
+  assert_dv(crdt__entry_dot(&e, 0), dv(10, 3, 0));
+  assert_int_equal(tu_alloc_live(), base);
+  /* Counters past 2^48 or replica indexes past 65535 are not packable. */
+  assert_false(crdt__dv_packable(dv(CRDT__PACK_COUNTER_MAX + 1, 0, 0)));
+  assert_false(crdt__dv_packable(dv(1, CRDT__PACK_REPLICA_MAX + 1, 0)));
+  assert_true(crdt__dv_packable(dv(CRDT__PACK_COUNTER_MAX, CRDT__PACK_REPLICA_MAX, 0)));
+  assert_int_equal(crdt__entry_reserve(&e, &mem, 1, false), 0);
+  crdt__entry_set_one(&e, &mem, dv(CRDT__PACK_COUNTER_MAX + 1, 70000, 0));
+  assert_true(e.cap > 0);
+  assert_dv(crdt__entry_dot(&e, 0), dv(CRDT__PACK_COUNTER_MAX + 1, 70000, 0));
+  /* Dropping the last dot and shrinking frees the array. */
+  crdt__entry_retain(&e, keep_none, NULL);
   assert_int_equal(e.ndots, 0);
+  crdt__entry_shrink(&e, &mem);
   assert_int_equal(e.cap, 0);
   assert_int_equal(crdt__entry_sum(&e), 0);
   assert_int_equal(tu_alloc_live(), base);
@@ -901,7 +936,7 @@ static void test_store_entry_sum_is_order_independent(void **state) {
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
     for (int p = 0; p < 6; p++) {
       crdt__entry e = {0};
-      assert_int_equal(crdt__entry_reserve(&e, &mem, 3), 0);
+      assert_int_equal(crdt__entry_reserve(&e, &mem, 3, false), 0);
       for (int i = 0; i < 3; i++)
         crdt__entry_push(&e, dv((uint64_t)i + 1, 0, cases[c].v[perms[p][i]]));
       int64_t sum = crdt__entry_sum(&e);
@@ -942,7 +977,7 @@ static crdt__entry *index_find(const crdt__store *s, unsigned i,
     assert_memory_equal(e->key, key, (size_t)n);
     /* The payload moved with the entry. */
     assert_true(e->ndots >= 1);
-    assert_int_equal(crdt__entry_cdots(e)[0].value, (int64_t)i);
+    assert_int_equal(crdt__entry_dot(e, 0).value, (int64_t)i);
     assert_int_equal(e->ndots, i % 5 ? 1 : 3);
   }
   return e;
@@ -954,7 +989,7 @@ static void index_insert(crdt__store *s, unsigned i, uint32_t (*h)(unsigned)) {
   crdt__entry *e;
   assert_int_equal(crdt__store_insert(s, &mem, key, (size_t)n, h(i), &e), 0);
   uint32_t dots = i % 5 ? 1 : 3;
-  assert_int_equal(crdt__entry_reserve(e, &mem, dots), 0);
+  assert_int_equal(crdt__entry_reserve(e, &mem, dots, false), 0);
   for (uint32_t k = 0; k < dots; k++)
     crdt__entry_push(e, dv(k + 1, 0, (int64_t)i));
 }
@@ -988,11 +1023,11 @@ static unsigned index_against_reference(unsigned nkeys, uint32_t (*h)(unsigned),
     assert_int_equal(s.count, count);
     assert_int_equal(index_find(&s, i, h) != NULL, present[i]);
     if (step % 997 == 0) {
-      uint32_t in_use = 0;
-      for (uint32_t k = 0; k < s.cap; k++) in_use += s.slots[k].hash != 0;
+      uint32_t in_use = 0, slots = s.index ? s.mask + 1 : 0;
+      for (uint32_t k = 0; k < slots; k++) in_use += s.index[k] != 0;
       assert_int_equal(in_use, count);
-      wrapped += s.cap && s.slots[0].hash && s.slots[s.cap - 1].hash;
-      assert_true((uint64_t)count * 4 <= (uint64_t)s.cap * 3);
+      wrapped += slots && s.index[0] && s.index[s.mask];
+      assert_true((uint64_t)count * 4 <= (uint64_t)slots * 3);
       for (unsigned k = 0; k < nkeys; k++)
         assert_int_equal(index_find(&s, k, h) != NULL, present[k]);
     }
