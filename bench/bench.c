@@ -285,6 +285,112 @@ static void case_codec(size_t n) {
   crdt_orset_free(s);
 }
 
+/* ---- MV-register, counter and cart cases ----------------------------------- */
+
+#define INNER 2000 /* scenarios per timed run, for the per-scenario cases */
+
+static void case_mvreg_concurrent(size_t n) {
+  (void)n;
+  crdt_mvreg *reg[64];
+  for (int i = 0; i < 64; i++) {
+    char id[32], value[32];
+    snprintf(id, sizeof id, "replica-%d", i);
+    snprintf(value, sizeof value, "value-%d", i);
+    CHECK(crdt_mvreg_new(id, &reg[i]));
+    CHECK(crdt_mvreg_write(reg[i], value, strlen(value), NULL, NULL));
+  }
+  double t[RUNS];
+  for (int r = 0; r < RUNS; r++) {
+    double total = 0;
+    for (int k = 0; k < INNER; k++) {
+      crdt_mvreg *x;
+      CHECK(crdt_mvreg_copy(reg[0], &x)); /* a fresh register 0, untimed */
+      double t0 = now();
+      for (int i = 1; i < 64; i++) CHECK(crdt_mvreg_merge(x, reg[i]));
+      size_t siblings = crdt_mvreg_count(x);
+      total += now() - t0;
+      if (siblings != 64) die("mvreg_concurrent siblings", CRDT_EINVAL);
+      crdt_mvreg_free(x);
+    }
+    t[r] = total / INNER;
+  }
+  stats st = summarize(t, RUNS);
+  char extra[64];
+  snprintf(extra, sizeof extra, "us_per_scenario=%.2f", st.median * 1e6);
+  report("mvreg_concurrent", 64, st, extra);
+  for (int i = 0; i < 64; i++) crdt_mvreg_free(reg[i]);
+}
+
+static void case_gcounter_merge(size_t n) {
+  (void)n;
+  enum { COUNTERS = 1000 };
+  static crdt_gcounter *c[COUNTERS];
+  for (int i = 0; i < COUNTERS; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "replica-%d", i);
+    CHECK(crdt_gcounter_new(id, &c[i]));
+    CHECK(crdt_gcounter_inc(c[i], (uint64_t)i + 1, NULL));
+  }
+  double t[RUNS];
+  for (int r = 0; r < RUNS; r++) {
+    double total = 0;
+    int inner = INNER / 10;
+    for (int k = 0; k < inner; k++) {
+      crdt_gcounter *x;
+      CHECK(crdt_gcounter_copy(c[0], &x));
+      double t0 = now();
+      for (int i = 1; i < COUNTERS; i++) CHECK(crdt_gcounter_merge(x, c[i]));
+      uint64_t value;
+      CHECK(crdt_gcounter_value(x, &value));
+      total += now() - t0;
+      if (value != 500500) die("gcounter_merge value", CRDT_EINVAL);
+      crdt_gcounter_free(x);
+    }
+    t[r] = total / inner;
+  }
+  stats st = summarize(t, RUNS);
+  char extra[64];
+  snprintf(extra, sizeof extra, "us_per_scenario=%.2f", st.median * 1e6);
+  report("gcounter_merge", COUNTERS, st, extra);
+  for (int i = 0; i < COUNTERS; i++) crdt_gcounter_free(c[i]);
+}
+
+static void case_cart(size_t n) {
+  crdt_cart *a, *b;
+  CHECK(crdt_cart_new("a", &a));
+  CHECK(crdt_cart_new("b", &b));
+  for (size_t i = 0; i < n; i++)
+    CHECK(crdt_cart_add(a, item(i), strlen(item(i)), 1 + i % 5, NULL));
+  CHECK(crdt_cart_merge(b, a));
+  for (size_t i = 0; i < n / 10; i++)
+    CHECK(crdt_cart_add(a, item(i), strlen(item(i)), 2, NULL));
+  for (size_t i = n / 20; i < 3 * n / 20; i++)
+    CHECK(crdt_cart_dec(b, item(i), strlen(item(i)), 1, NULL, NULL));
+  for (size_t i = n / 2; i < n / 2 + n / 100; i++)
+    CHECK(crdt_cart_remove(b, item(i), strlen(item(i)), NULL));
+  for (size_t i = n / 2; i < n / 2 + n / 200; i++)
+    CHECK(crdt_cart_add(a, item(i), strlen(item(i)), 1, NULL));
+  double t[RUNS];
+  for (int r = 0; r < RUNS; r++) {
+    crdt_cart *x;
+    CHECK(crdt_cart_copy(a, &x));
+    double t0 = now();
+    CHECK(crdt_cart_merge(x, b));
+    t[r] = now() - t0;
+    if (r == 0) {
+      crdt_cart *y;
+      CHECK(crdt_cart_copy(b, &y));
+      CHECK(crdt_cart_merge(y, a));
+      if (!crdt_cart_equal(x, y)) die("cart: A merge B differs from B merge A", CRDT_EINVAL);
+      crdt_cart_free(y);
+    }
+    crdt_cart_free(x);
+  }
+  report("cart", n, summarize(t, RUNS), NULL);
+  crdt_cart_free(a);
+  crdt_cart_free(b);
+}
+
 /* ---- driver ------------------------------------------------------------------- */
 
 typedef struct bench_case {
@@ -301,6 +407,9 @@ static const bench_case cases[] = {
     {"delta_sync", case_delta_sync},
     {"state_sync", case_state_sync},
     {"encode", case_codec},
+    {"mvreg_concurrent", case_mvreg_concurrent},
+    {"gcounter_merge", case_gcounter_merge},
+    {"cart", case_cart},
 };
 
 int main(int argc, char **argv) {

@@ -115,18 +115,18 @@ int crdt__pervec_join_one(crdt__pervec *dst, const crdt_allocator *m,
 int crdt__pervec_join(crdt__pervec *dst, const crdt_allocator *m,
                       const crdt__pervec *src) {
   if (dst == src) return 0;
-  uint32_t before = dst->replicas.count;
-  uint32_t *map;
-  int rc = crdt__replicas_map(&dst->replicas, m, &src->replicas, &map);
-  if (rc) return rc;
-  if ((rc = crdt__pervec_reserve(dst, m, dst->replicas.count))) {
+  uint32_t before = dst->replicas.count, n = src->replicas.count;
+  uint32_t small[CRDT__SMALL], *map = small;
+  if (n > CRDT__SMALL && !(map = crdt__alloc(m, crdt__mul(n, sizeof *map))))
+    return CRDT_ENOMEM;
+  int rc = crdt__replicas_map_into(&dst->replicas, m, &src->replicas, map);
+  if (!rc && (rc = crdt__pervec_reserve(dst, m, dst->replicas.count)))
     crdt__replicas_truncate(&dst->replicas, m, before);
-  } else {
-    for (uint32_t i = 0; i < src->replicas.count; i++)
+  if (!rc)
+    for (uint32_t i = 0; i < n; i++)
       if (pvent_greater(&src->entries[i], &dst->entries[map[i]]))
         crdt__pervec_set(dst, map[i], src->entries[i]);
-  }
-  crdt__free(m, map, src->replicas.count * sizeof *map);
+  if (map != small) crdt__free(m, map, n * sizeof *map);
   return rc;
 }
 

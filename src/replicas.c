@@ -80,21 +80,30 @@ void crdt__replicas_free(crdt__replicas *r, const crdt_allocator *m) {
   memset(r, 0, sizeof *r);
 }
 
+int crdt__replicas_map_into(crdt__replicas *dst, const crdt_allocator *m,
+                            const crdt__replicas *src, uint32_t *map) {
+  uint32_t before = dst->count;
+  for (uint32_t i = 0; i < src->count; i++) {
+    int rc = crdt__replicas_intern(dst, m, src->by_index[i]->id,
+                                   src->by_index[i]->len, &map[i]);
+    if (rc) {
+      crdt__replicas_truncate(dst, m, before);
+      return rc;
+    }
+  }
+  return 0;
+}
+
 int crdt__replicas_map(crdt__replicas *dst, const crdt_allocator *m,
                        const crdt__replicas *src, uint32_t **map) {
   *map = NULL;
   if (src->count == 0) return 0;
   uint32_t *out = crdt__alloc(m, crdt__mul(src->count, sizeof *out));
   if (!out) return CRDT_ENOMEM;
-  uint32_t before = dst->count;
-  for (uint32_t i = 0; i < src->count; i++) {
-    int rc = crdt__replicas_intern(dst, m, src->by_index[i]->id,
-                                   src->by_index[i]->len, &out[i]);
-    if (rc) {
-      crdt__replicas_truncate(dst, m, before);
-      crdt__free(m, out, src->count * sizeof *out);
-      return rc;
-    }
+  int rc = crdt__replicas_map_into(dst, m, src, out);
+  if (rc) {
+    crdt__free(m, out, src->count * sizeof *out);
+    return rc;
   }
   *map = out;
   return 0;

@@ -63,6 +63,15 @@ void crdt__replicas_free(crdt__replicas *r, const crdt_allocator *m);
 int crdt__replicas_map(crdt__replicas *dst, const crdt_allocator *m,
                        const crdt__replicas *src, uint32_t **map);
 
+/* As crdt__replicas_map, into caller storage `map` (src->count entries):
+ * small joins map replicas without allocating. */
+int crdt__replicas_map_into(crdt__replicas *dst, const crdt_allocator *m,
+                            const crdt__replicas *src, uint32_t *map);
+
+/* Joins of sources with at most this many replicas (or entries) keep their
+ * scratch arrays on the stack. */
+#define CRDT__SMALL 64
+
 /* Indexes sorted by id bytes (canonical order); *order has r->count entries,
  * allocated with m (NULL when the table is empty). */
 int crdt__replicas_sorted(const crdt__replicas *r, const crdt_allocator *m,

@@ -626,21 +626,34 @@ int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
   const uint32_t replicas_before = dst->replicas.count;
   const uint32_t old_count = dst->store.count;
   const crdt__store *s2 = &src->store;
-  uint32_t *map = NULL, *rmap = NULL, *where = NULL;
+  /* Small joins (an MV-register's siblings, a delta) allocate nothing for
+   * their scratch arrays. */
+  uint32_t small_map[CRDT__SMALL], small_rmap[CRDT__SMALL],
+      small_where[CRDT__SMALL];
+  uint8_t small_visited[CRDT__SMALL];
+  const uint32_t nmap = src->replicas.count;
+  uint32_t *map = small_map, *rmap = small_rmap, *where = small_where;
   uint8_t *scratch = NULL, *visited = NULL;
   uint32_t nrmap = 0, nfresh = 0, new_keys = 0, scratch_n = 0, nvisited = 0;
-  int rc = crdt__replicas_map(&dst->replicas, m, &src->replicas, &map);
-  if (rc) return rc;
+  int rc;
+  if (nmap > CRDT__SMALL && !(map = crdt__alloc(m, crdt__mul(nmap, sizeof *map))))
+    return CRDT_ENOMEM;
+  if ((rc = crdt__replicas_map_into(&dst->replicas, m, &src->replicas, map))) {
+    if (map != small_map) crdt__free(m, map, nmap * sizeof *map);
+    return rc;
+  }
   nrmap = dst->replicas.count;
   if (nrmap) {
-    rmap = crdt__alloc(m, crdt__mul(nrmap, sizeof *rmap));
-    if (!rmap) goto oom;
+    if (nrmap > CRDT__SMALL &&
+        !(rmap = crdt__alloc(m, crdt__mul(nrmap, sizeof *rmap))))
+      goto oom;
     for (uint32_t i = 0; i < nrmap; i++) rmap[i] = CRDT__NO_REPLICA;
     for (uint32_t i = 0; i < src->replicas.count; i++) rmap[map[i]] = i;
   }
   if ((rc = crdt__ctx_reserve_join(&dst->ctx, m, nrmap, &src->ctx))) goto fail;
   join_maps jm = {map, rmap, &dst->ctx, &src->ctx};
-  if (s2->count && !(where = crdt__alloc(m, crdt__mul(s2->count, sizeof *where))))
+  if (s2->count > CRDT__SMALL &&
+      !(where = crdt__alloc(m, crdt__mul(s2->count, sizeof *where))))
     goto oom;
 
   for (uint32_t j = 0; j < s2->count; j++) {
@@ -665,8 +678,12 @@ int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
   }
   if ((rc = crdt__store_reserve(&dst->store, m, new_keys))) goto fail;
   nvisited = old_count + new_keys;
-  if (nvisited && !src->keyed && !(visited = crdt__calloc(m, nvisited, 1)))
-    goto oom;
+  if (nvisited && !src->keyed) {
+    if (nvisited <= CRDT__SMALL)
+      memset(visited = small_visited, 0, nvisited);
+    else if (!(visited = crdt__calloc(m, nvisited, 1)))
+      goto oom;
+  }
   if (scratch_n && !(scratch = crdt__alloc(m, scratch_n))) goto oom;
   for (uint32_t j = 0; j < s2->count && nfresh < new_keys; j++) {
     if (where[j] == WHERE_NONE || where[j] < old_count) continue;
@@ -739,11 +756,11 @@ undo:
 fail:
   crdt__replicas_truncate(&dst->replicas, m, replicas_before);
 done:
-  crdt__free(m, visited, nvisited);
+  if (visited != small_visited) crdt__free(m, visited, nvisited);
   crdt__free(m, scratch, scratch_n);
-  crdt__free(m, where, s2->count * sizeof *where);
-  crdt__free(m, rmap, nrmap * sizeof *rmap);
-  crdt__free(m, map, src->replicas.count * sizeof *map);
+  if (where != small_where) crdt__free(m, where, s2->count * sizeof *where);
+  if (rmap != small_rmap) crdt__free(m, rmap, nrmap * sizeof *rmap);
+  if (map != small_map) crdt__free(m, map, nmap * sizeof *map);
   return rc;
 }
 
