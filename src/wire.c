@@ -358,6 +358,57 @@ int crdt__wire_get_context(crdt__rbuf *r, const crdt_allocator *m,
 
 /* ---- causal states --------------------------------------------------------- */
 
+/* Sorts dots by (rank, counter) in linear time in the usual case: a
+ * counting sort by replica rank, then per replica a bucket pass over the
+ * counter range when it is dense (the dots of a replica are mostly a run of
+ * its events); sparse replicas fall back to heapsort. CRDT_ENOMEM when the
+ * scratch space cannot be had (dots then unsorted). */
+static int sort_dots(ranked_dot *dots, size_t n, uint32_t nranks,
+                     const crdt_allocator *m) {
+  size_t *start = crdt__calloc(m, (size_t)nranks + 1, sizeof *start);
+  ranked_dot *tmp = start ? crdt__alloc(m, crdt__mul(n, sizeof *tmp)) : NULL;
+  if (!tmp) {
+    crdt__free(m, start, ((size_t)nranks + 1) * sizeof *start);
+    return CRDT_ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++) start[dots[i].rank + 1]++;
+  for (uint32_t r = 0; r < nranks; r++) start[r + 1] += start[r];
+  size_t *fill = start; /* reused as the fill cursor, restored below */
+  for (size_t i = 0; i < n; i++) tmp[fill[dots[i].rank]++] = dots[i];
+  for (uint32_t r = nranks; r > 0; r--) start[r] = start[r - 1];
+  start[0] = 0;
+  for (uint32_t r = 0; r < nranks; r++) {
+    size_t lo = start[r], hi = start[r + 1], len = hi - lo;
+    if (!len) continue;
+    uint64_t min = tmp[lo].counter, max = min;
+    for (size_t i = lo; i < hi; i++) {
+      if (tmp[i].counter < min) min = tmp[i].counter;
+      if (tmp[i].counter > max) max = tmp[i].counter;
+    }
+    uint64_t range = max - min + 1;
+    if (range > 2 * (uint64_t)len + 64 || range > UINT32_MAX) {
+      memcpy(dots + lo, tmp + lo, len * sizeof *dots);
+      crdt__sort(dots + lo, len, sizeof *dots, ranked_cmp, NULL);
+      continue;
+    }
+    uint32_t *bucket = crdt__calloc(m, (size_t)range, sizeof *bucket);
+    if (!bucket) {
+      crdt__free(m, tmp, n * sizeof *tmp);
+      crdt__free(m, start, ((size_t)nranks + 1) * sizeof *start);
+      return CRDT_ENOMEM;
+    }
+    for (size_t i = lo; i < hi; i++)
+      bucket[tmp[i].counter - min] = (uint32_t)(i - lo) + 1;
+    size_t out = lo;
+    for (uint64_t c = 0; c < range; c++)
+      if (bucket[c]) dots[out++] = tmp[lo + bucket[c] - 1];
+    crdt__free(m, bucket, (size_t)range * sizeof *bucket);
+  }
+  crdt__free(m, tmp, n * sizeof *tmp);
+  crdt__free(m, start, ((size_t)nranks + 1) * sizeof *start);
+  return 0;
+}
+
 void crdt__wire_put_causal(crdt__wbuf *w, const crdt__causal *c, bool values) {
   const crdt_allocator *m = w->mem;
   ranking k;
@@ -386,7 +437,7 @@ void crdt__wire_put_causal(crdt__wbuf *w, const crdt__causal *c, bool values) {
       for (uint32_t j = 0; j < e->ndots; j++)
         dots[at++] = (ranked_dot){d[j].counter, k.rank[d[j].replica], n, d[j].value};
     }
-    crdt__sort(dots, ndots, sizeof *dots, ranked_cmp, NULL);
+    if ((rc = sort_dots(dots, ndots, k.n, m))) goto fail;
   }
   /* Dot stream: per replica, dots by counter; an entry's key is written at
    * its first dot, later dots refer to it by number. */
@@ -439,125 +490,80 @@ fail:
   ranking_free(&k, m);
 }
 
-/* Where each entry's key lies in the input, by entry number, for the dot
- * stream's back references. */
-typedef struct keyref {
-  const uint8_t *key;
-  uint32_t len;
-  uint32_t hash;
-} keyref;
-
 int crdt__wire_get_causal(crdt__rbuf *r, const crdt_allocator *m,
                           crdt__causal *c, bool values, bool keyed) {
   size_t input_len = crdt__r_left(r);
   int rc = crdt__wire_get_context(r, m, &c->ctx, &c->replicas, input_len);
   if (rc) return rc;
-  keyref *refs = NULL;
-  size_t nrefs = 0, cap = 0;
+  /* Entries are appended in the order the stream defines them, so an entry
+   * number is its position in the store: back references need no lookup. */
+  crdt__store *s = &c->store;
   for (uint32_t i = 0; i < c->replicas.count; i++) {
     uint64_t n, prev = 0;
-    if ((rc = crdt__r_count(r, 1, &n))) goto done;
+    if ((rc = crdt__r_count(r, 1, &n))) return rc;
+    /* Room for this replica's dots as new keys, at most one per 2 bytes
+     * left, so a lying count cannot make us allocate past the input. */
+    uint64_t room = n < crdt__r_left(r) / 2 ? n : crdt__r_left(r) / 2;
+    if (room > UINT32_MAX / 4) room = UINT32_MAX / 4;
+    if ((rc = crdt__store_reserve(s, m, (uint32_t)room))) return rc;
     for (uint64_t j = 0; j < n; j++) {
       uint64_t head;
-      if ((rc = crdt__r_varint(r, &head))) goto done;
+      if ((rc = crdt__r_varint(r, &head))) return rc;
       uint64_t gap = head >> 1;
       /* counter = prev + gap + 1 <= UINT64_MAX (written so that nothing
        * wraps when prev is already UINT64_MAX) */
-      if (gap >= UINT64_MAX - prev) {
-        rc = CRDT_EOVERFLOW;
-        goto done;
-      }
+      if (gap >= UINT64_MAX - prev) return CRDT_EOVERFLOW;
       crdt__dv dv = {prev + gap + 1, i, 0};
       prev = dv.counter;
-      if (!crdt__ctx_has(&c->ctx, (crdt__dot){dv.counter, i})) {
-        rc = CRDT_EDOT;
-        goto done;
-      }
+      if (!crdt__ctx_has(&c->ctx, (crdt__dot){dv.counter, i})) return CRDT_EDOT;
       crdt__entry *e;
       if (head & 1) {
         uint64_t which;
-        if ((rc = crdt__r_varint(r, &which))) goto done;
-        if (which >= nrefs) {
-          rc = CRDT_EFORMAT;
-          goto done;
-        }
-        e = crdt__store_find(&c->store, refs[which].key, refs[which].len,
-                             refs[which].hash);
+        if ((rc = crdt__r_varint(r, &which))) return rc;
+        if (which >= s->count) return CRDT_EFORMAT;
+        e = &s->entries[which];
       } else {
         uint64_t len;
         const uint8_t *key;
-        if ((rc = crdt__r_varint(r, &len))) goto done;
-        if (len > CRDT__KEY_MAX) {
-          rc = CRDT_ELENGTH;
-          goto done;
-        }
-        if ((rc = crdt__r_bytes(r, (size_t)len, &key))) goto done;
+        if ((rc = crdt__r_varint(r, &len))) return rc;
+        if (len > CRDT__KEY_MAX) return CRDT_ELENGTH;
+        if ((rc = crdt__r_bytes(r, (size_t)len, &key))) return rc;
         uint32_t hash = crdt__key_hash(key, (size_t)len);
-        if (crdt__store_find(&c->store, key, (size_t)len, hash)) {
-          rc = CRDT_EORDER; /* the same key defined twice */
-          goto done;
-        }
-        if (nrefs == cap) {
-          size_t grown = cap ? cap * 2 : 16;
-          keyref *more = crdt__realloc(m, refs, cap * sizeof *refs,
-                                       crdt__mul(grown, sizeof *refs));
-          if (!more) {
-            rc = CRDT_ENOMEM;
-            goto done;
-          }
-          refs = more;
-          cap = grown;
-        }
-        refs[nrefs++] = (keyref){key, (uint32_t)len, hash};
-        if ((rc = crdt__store_insert(&c->store, m, key, (size_t)len, hash, &e)))
-          goto done;
+        if (crdt__store_find(s, key, (size_t)len, hash))
+          return CRDT_EORDER; /* the same key defined twice */
+        if ((rc = crdt__store_insert(s, m, key, (size_t)len, hash, &e)))
+          return rc;
       }
-      if (values && (rc = crdt__r_zigzag(r, &dv.value))) goto done;
+      if (values && (rc = crdt__r_zigzag(r, &dv.value))) return rc;
       if ((rc = crdt__entry_reserve(e, m, e->ndots + 1,
                                     e->ndots == 0 && crdt__dv_packable(dv))))
-        goto done;
+        return rc;
       crdt__entry_push(e, dv);
     }
   }
   uint64_t markers;
-  if ((rc = crdt__r_count(r, 1, &markers))) goto done;
-  if (markers && !keyed) {
-    rc = CRDT_EFORMAT;
-    goto done;
-  }
+  if ((rc = crdt__r_count(r, 1, &markers))) return rc;
+  if (markers && !keyed) return CRDT_EFORMAT;
   const uint8_t *prev_key = NULL;
   size_t prev_len = 0;
   for (uint64_t i = 0; i < markers; i++) {
     uint64_t len;
     const uint8_t *key;
-    if ((rc = crdt__r_varint(r, &len))) goto done;
-    if (len > CRDT__KEY_MAX) {
-      rc = CRDT_ELENGTH;
-      goto done;
-    }
-    if ((rc = crdt__r_bytes(r, (size_t)len, &key))) goto done;
+    if ((rc = crdt__r_varint(r, &len))) return rc;
+    if (len > CRDT__KEY_MAX) return CRDT_ELENGTH;
+    if ((rc = crdt__r_bytes(r, (size_t)len, &key))) return rc;
     if (prev_key) {
       size_t common = prev_len < len ? prev_len : (size_t)len;
       int cmp = common ? memcmp(prev_key, key, common) : 0;
-      if (cmp > 0 || (cmp == 0 && prev_len >= len)) {
-        rc = CRDT_EORDER;
-        goto done;
-      }
+      if (cmp > 0 || (cmp == 0 && prev_len >= len)) return CRDT_EORDER;
     }
     prev_key = key;
     prev_len = (size_t)len;
     uint32_t hash = crdt__key_hash(key, (size_t)len);
-    if (crdt__store_find(&c->store, key, (size_t)len, hash)) {
-      rc = CRDT_EORDER;
-      goto done;
-    }
+    if (crdt__store_find(s, key, (size_t)len, hash)) return CRDT_EORDER;
     crdt__entry *e;
-    if ((rc = crdt__store_insert(&c->store, m, key, (size_t)len, hash, &e)))
-      goto done;
+    if ((rc = crdt__store_insert(s, m, key, (size_t)len, hash, &e))) return rc;
   }
   c->keyed = keyed;
-  rc = crdt__r_left(r) ? CRDT_ETRAILING : 0;
-done:
-  crdt__free(m, refs, cap * sizeof *refs);
-  return rc;
+  return crdt__r_left(r) ? CRDT_ETRAILING : 0;
 }
