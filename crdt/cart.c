@@ -54,6 +54,7 @@ const crdt__type crdt__cart_type = {
     crdt__dotted_compare,    crdt__dotted_destroy,
     crdt__dotted_replica,    cart_value_json,
     crdt__dotted_context_text,
+    crdt__dotted_context,
 };
 
 CRDT__TYPED_API(cart, crdt__cart_type)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "counter.h"
+#include "vector.h"
 #include "wire.h"
 
 int crdt__counter_create(const crdt__type *t, const char *replica,
@@ -19,6 +20,8 @@ int crdt__counter_create(const crdt__type *t, const char *replica,
   if (replica) {
     int rc = crdt__pervec_slot(&c->v, &c->base.mem, replica, len, &c->self);
     if (rc) {
+      /* the slot is undone, but the replica table may keep its storage */
+      crdt__pervec_free(&c->v, &c->base.mem);
       crdt__free(m, c, sizeof *c);
       return rc;
     }
@@ -71,6 +74,21 @@ const char *crdt__counter_replica(const crdt_object *o) {
 
 int crdt__counter_context_text(const crdt_object *o, crdt__text *t) {
   return crdt__pervec_format(t, &crdt__counter_cof(o)->v, &o->mem);
+}
+
+/* Replica r's events 1..n form the context: a prefix vector, no cloud. */
+int crdt__counter_context(const crdt_object *o, crdt_context **out) {
+  const crdt__pervec *v = &crdt__counter_cof(o)->v;
+  const crdt_allocator *m = &o->mem;
+  crdt__ctx ctx = {0};
+  int rc = crdt__ctx_reserve(&ctx, m, v->replicas.count, 0);
+  if (!rc) {
+    for (uint32_t i = 0; i < v->replicas.count; i++)
+      ctx.vv.n[i] = ctx.top.n[i] = crdt__pervec_get(v, i).events;
+    rc = crdt__context_from(&ctx, &v->replicas, out);
+  }
+  crdt__ctx_free(&ctx, m);
+  return rc;
 }
 
 int crdt__counter_check(const crdt__counter *c, uint64_t n,

@@ -38,6 +38,7 @@ int crdt__counter_compare(const crdt_object *a, const crdt_object *b,
 void crdt__counter_destroy(crdt_object *o);
 const char *crdt__counter_replica(const crdt_object *o);
 int crdt__counter_context_text(const crdt_object *o, crdt__text *t);
+int crdt__counter_context(const crdt_object *o, crdt_context **out);
 
 /* Argument checks of every update, in the documented order: CRDT_EINVAL
  * (NULL, n == 0, delta == c), CRDT_ETYPE, CRDT_ENOREPLICA. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dotted.h"
+#include "vector.h"
 #include "wire.h"
 
 int crdt__dotted_create(const crdt__type *t, const char *replica,
@@ -78,6 +79,11 @@ const char *crdt__dotted_replica(const crdt_object *o) {
 int crdt__dotted_context_text(const crdt_object *o, crdt__text *t) {
   const crdt__dotted *d = crdt__dotted_cof(o);
   return crdt__ctx_format(t, &d->c.ctx, &d->c.replicas, &d->base.mem);
+}
+
+int crdt__dotted_context(const crdt_object *o, crdt_context **out) {
+  const crdt__dotted *d = crdt__dotted_cof(o);
+  return crdt__context_from(&d->c.ctx, &d->c.replicas, out);
 }
 
 int crdt__dotted_next(crdt__dotted *d, crdt__dot *dot) {

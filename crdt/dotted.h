@@ -36,6 +36,7 @@ int crdt__dotted_compare(const crdt_object *a, const crdt_object *b,
 void crdt__dotted_destroy(crdt_object *o);
 const char *crdt__dotted_replica(const crdt_object *o);
 int crdt__dotted_context_text(const crdt_object *o, crdt__text *t);
+int crdt__dotted_context(const crdt_object *o, crdt_context **out);
 
 /* The dot the owner's next update gets, with room reserved in the context to
  * add it. CRDT_ENOREPLICA for objects without an owner, CRDT_ERANGE when the

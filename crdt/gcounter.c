@@ -33,6 +33,7 @@ const crdt__type crdt__gcounter_type = {
     crdt__counter_compare,      crdt__counter_destroy,
     crdt__counter_replica,      gcounter_value_json,
     crdt__counter_context_text,
+    crdt__counter_context,
 };
 
 static void gcounter_encode(const crdt_object *o, crdt__wbuf *w) {

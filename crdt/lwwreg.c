@@ -162,6 +162,7 @@ const crdt__type crdt__lwwreg_type = {
     CRDT_TYPE_LWWREG,  "lwwreg",     lwwreg_create,  lwwreg_merge,
     lwwreg_equal,      lwwreg_copy,  NULL,           lwwreg_destroy,
     lwwreg_replica,    lwwreg_value_json,            NULL,
+    NULL,
 };
 
 CRDT__TYPED_API(lwwreg, crdt__lwwreg_type)

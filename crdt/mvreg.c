@@ -30,6 +30,7 @@ const crdt__type crdt__mvreg_type = {
     crdt__dotted_compare,    crdt__dotted_destroy,
     crdt__dotted_replica,    mvreg_value_json,
     crdt__dotted_context_text,
+    crdt__dotted_context,
 };
 
 CRDT__TYPED_API(mvreg, crdt__mvreg_type)

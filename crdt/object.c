@@ -96,3 +96,9 @@ int crdt_object_context_text(const crdt_object *obj, char *buf, size_t cap,
   return format_with(obj, buf, cap, needed,
                      obj ? obj->type->context_text : NULL);
 }
+
+int crdt_object_context(const crdt_object *obj, crdt_context **out) {
+  if (!obj || !out) return CRDT_EINVAL;
+  if (!obj->type->context) return CRDT_ENOTSUP;
+  return obj->type->context(obj, out);
+}

@@ -26,6 +26,7 @@ const crdt__type crdt__orset_type = {
     crdt__dotted_compare,      crdt__dotted_destroy,
     crdt__dotted_replica,      orset_value_json,
     crdt__dotted_context_text,
+    crdt__dotted_context,
 };
 
 CRDT__DOTTED_CODEC(orset, false)

@@ -35,6 +35,7 @@ const crdt__type crdt__pncounter_type = {
     crdt__counter_compare,      crdt__counter_destroy,
     crdt__counter_replica,      pncounter_value_json,
     crdt__counter_context_text,
+    crdt__counter_context,
 };
 
 static void pncounter_encode(const crdt_object *o, crdt__wbuf *w) {

@@ -35,6 +35,8 @@ struct crdt__type {
   int (*value_json)(const crdt_object *obj, crdt__text *t);
   /* The causal context as text; NULL when the type keeps none. */
   int (*context_text)(const crdt_object *obj, crdt__text *t);
+  /* The causal context as a new public context; NULL when none. */
+  int (*context)(const crdt_object *obj, crdt_context **out);
 };
 
 /* Each type's wire format (src/wire.h), kept apart from crdt__type: the

@@ -5,6 +5,7 @@
 #include "crdt/context.h"
 #include "crdt/vv.h"
 #include "ctx.h"
+#include "sort.h"
 #include "text.h"
 #include "vector.h"
 
@@ -276,4 +277,65 @@ int crdt__context_from(const crdt__ctx *ctx, const crdt__replicas *r,
   }
   *out = (crdt_context *)d;
   return 0;
+}
+
+/* ---- canonical walks ------------------------------------------------------ */
+
+int crdt_context_foreach_prefix(const crdt_context *ctx,
+                                crdt_context_visit visit, void *user) {
+  if (!ctx || !visit) return CRDT_EINVAL;
+  const crdt__replicas *r = &ctx->d.replicas;
+  uint32_t *order;
+  int rc = crdt__replicas_sorted(r, &ctx->d.mem, &order);
+  if (rc) return rc;
+  for (uint32_t k = 0; k < r->count && !rc; k++) {
+    uint64_t n = crdt__vv_get(&ctx->d.ctx.vv, order[k]);
+    if (n) rc = visit(crdt__replicas_id(r, order[k], NULL), n, user);
+  }
+  crdt__free(&ctx->d.mem, order, r->count * sizeof *order);
+  return rc;
+}
+
+typedef struct ranked {
+  uint32_t rank;
+  uint64_t counter;
+  const char *id;
+} ranked;
+
+static int ranked_cmp(const void *a, const void *b, const void *ctx) {
+  (void)ctx;
+  const ranked *x = a, *y = b;
+  if (x->rank != y->rank) return x->rank < y->rank ? -1 : 1;
+  return (x->counter > y->counter) - (x->counter < y->counter);
+}
+
+int crdt_context_foreach_cloud(const crdt_context *ctx,
+                               crdt_context_visit visit, void *user) {
+  if (!ctx || !visit) return CRDT_EINVAL;
+  const crdt__cloud *c = &ctx->d.ctx.cloud;
+  const crdt__replicas *r = &ctx->d.replicas;
+  const crdt_allocator *m = &ctx->d.mem;
+  if (!c->count) return 0;
+  uint32_t *order, *rank;
+  int rc = crdt__replicas_sorted(r, m, &order);
+  if (rc) return rc;
+  rank = crdt__alloc(m, crdt__mul(r->count, sizeof *rank));
+  ranked *cloud = crdt__alloc(m, crdt__mul(c->count, sizeof *cloud));
+  if (!rank || !cloud) {
+    rc = CRDT_ENOMEM;
+  } else {
+    for (uint32_t k = 0; k < r->count; k++) rank[order[k]] = k;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < c->cap; i++)
+      if (c->slots[i].counter)
+        cloud[n++] = (ranked){rank[c->slots[i].replica], c->slots[i].counter,
+                             crdt__replicas_id(r, c->slots[i].replica, NULL)};
+    crdt__sort(cloud, n, sizeof *cloud, ranked_cmp, NULL);
+    for (uint32_t i = 0; i < n && !rc; i++)
+      rc = visit(cloud[i].id, cloud[i].counter, user);
+  }
+  crdt__free(m, cloud, c->count * sizeof *cloud);
+  crdt__free(m, rank, r->count * sizeof *rank);
+  crdt__free(m, order, r->count * sizeof *order);
+  return rc;
 }

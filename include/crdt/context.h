@@ -75,6 +75,24 @@ CRDT_API bool crdt_context_equal(const crdt_context *a, const crdt_context *b);
  * @return 0, CRDT_EINVAL or CRDT_ENOMEM. */
 CRDT_API int crdt_context_copy(const crdt_context *src, crdt_context **out);
 
+/** Callback for the context walks: one prefix entry (replica, n: dots 1..n)
+ * or one cloud dot (replica, counter). `replica` is valid during the call
+ * only. Return non-zero to stop. */
+typedef int (*crdt_context_visit)(const char *replica, uint64_t counter,
+                                  void *user);
+
+/** Calls `visit` for each replica with a non-zero contiguous prefix, in
+ * canonical order (replica ids sorted by bytes), with that prefix.
+ * @return 0, the callback's non-zero value, CRDT_EINVAL or CRDT_ENOMEM. */
+CRDT_API int crdt_context_foreach_prefix(const crdt_context *ctx,
+                                         crdt_context_visit visit, void *user);
+
+/** Calls `visit` for each dot of the cloud (beyond the prefixes), in
+ * canonical order: by replica id bytes, then counter.
+ * @return 0, the callback's non-zero value, CRDT_EINVAL or CRDT_ENOMEM. */
+CRDT_API int crdt_context_foreach_cloud(const crdt_context *ctx,
+                                        crdt_context_visit visit, void *user);
+
 /** Formats the context as text in canonical order: the prefix vector, then
  * the cloud when it is not empty, e.g. `{A:2, B:1}` or `{A:2} + {A:4, C:7}`.
  * Same buffer contract as crdt_vv_format().

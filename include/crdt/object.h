@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "crdt/common.h"
+#include "crdt/context.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -91,6 +92,15 @@ CRDT_API int crdt_object_compare(const crdt_object *a, const crdt_object *b,
  * @return 0, CRDT_ENOSPC, CRDT_EINVAL or CRDT_ENOMEM. */
 CRDT_API int crdt_object_value_json(const crdt_object *obj, char *buf,
                                     size_t cap, size_t *needed);
+
+/** The state's causal context (the updates it has seen) as a new context
+ * object, for programs that need it as data (crdt_context_foreach_prefix,
+ * crdt_context_foreach_cloud, crdt_context_compare). For the counters it
+ * holds, per replica, that replica's updates 1..n.
+ * @param[out] out a new context; the caller frees it.
+ * @return 0, CRDT_EINVAL, CRDT_ENOMEM, or CRDT_ENOTSUP for the LWW-register
+ *   (it keeps no history). */
+CRDT_API int crdt_object_context(const crdt_object *obj, crdt_context **out);
 
 /** Writes the state's causal context (the updates it has seen) as text, as
  * crdt_context_format() does, e.g. `{A:2, B:1}`; for the LWW-register,

@@ -1,0 +1,124 @@
+/*
+ * The `crdt` command: declarations shared by its source files.
+ *
+ *   main.c     dispatch, help and usage texts
+ *   state.c    state files: read, decode, encode, atomic write; hex tokens
+ *   ops.c      new, apply, merge, context, compare
+ *   show.c     show (text and JSON); parsing a context's canonical text
+ *   demo.c     the guided walk-through
+ *   diagram.c  space-time diagrams of the walk-through, as SVG
+ *
+ * Only the public API (the headers in include/crdt/) is used. Exit status:
+ * CLI_OK, CLI_FAIL (the command could not do its job: a message on stderr names
+ * the problem) or CLI_USAGE (wrong arguments: a usage line on stderr).
+ */
+#ifndef CRDT_TOOLS_CLI_H
+#define CRDT_TOOLS_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <crdt/crdt.h>
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+#if defined(__GNUC__)
+#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CLI_PRINTF(f, a)
+#endif
+
+/* ---- main.c ------------------------------------------------------------ */
+
+/* Prints "crdt: <message>" and a newline on stderr. */
+void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
+
+/* Prints "crdt: <command>: <message>", then the command's usage line, on
+ * stderr; returns CLI_USAGE. `fmt` may be NULL (usage line only). */
+int cli_usage_error(const char *command, const char *fmt, ...) CLI_PRINTF(2, 3);
+
+/* ---- state.c ----------------------------------------------------------- */
+
+/* Reads a whole file into a new buffer (*data, freed by the caller; never
+ * NULL on success, also for an empty file). On failure prints
+ * "crdt: PATH: <reason>" and returns CLI_FAIL. */
+int cli_read_file(const char *path, unsigned char **data, size_t *len);
+
+/* Reads and decodes the state file `path`, giving the object the owner
+ * `replica` (NULL: receive-only). On failure prints a message naming the file
+ * and the decoder's error, returns CLI_FAIL. */
+int cli_load(const char *path, const char *replica, crdt_object **out);
+
+/* How cli_write_file() treats an existing target. */
+typedef enum cli_write_mode {
+  CLI_CREATE, /* fail if the target exists */
+  CLI_REPLACE /* replace it, keeping its permission bits */
+} cli_write_mode;
+
+/* Writes `len` bytes to `path` atomically: a temporary file in the same
+ * directory, fsync, then rename (CLI_REPLACE) or link (CLI_CREATE) onto the
+ * target, and fsync of the directory. On any failure the target is
+ * unchanged, the temporary file is removed, a message is printed, and
+ * CLI_FAIL is returned. */
+int cli_write_file(const char *path, const void *data, size_t len,
+                   cli_write_mode mode);
+
+/* "a gcounter", "an orset", ...: the type's name with its article. */
+const char *cli_type_phrase(crdt_type type);
+
+/* Encodes `obj` (crdt_encode) and writes it with cli_write_file(). */
+int cli_save(const char *path, const crdt_object *obj, cli_write_mode mode);
+
+/* Lowercase hex of `len` bytes, NUL-terminated, malloc'ed (NULL when out of
+ * memory). */
+char *cli_hex_encode(const void *data, size_t len);
+
+/* Decodes hex (either case, even length, at least one byte) into a new
+ * buffer. Returns 0, or -1 when `text` is not hex (nothing allocated), or
+ * CRDT_ENOMEM. */
+int cli_hex_decode(const char *text, unsigned char **data, size_t *len);
+
+/* Calls a formatter with the buffer contract of crdt_vv_format()
+ * (crdt_object_value_json, crdt_object_context_text) until the text fits,
+ * and returns it malloc'ed. On failure returns NULL and the library's error
+ * in *rc. */
+typedef int (*cli_object_formatter)(const crdt_object *obj, char *buf,
+                                    size_t cap, size_t *needed);
+char *cli_object_text(const crdt_object *obj, cli_object_formatter format,
+                      int *rc);
+
+/* Writes bytes as a JSON string (quotes included), escaping exactly as the
+ * library's value JSON does: \" \\ \n \t, other control bytes and bytes
+ * that are not valid UTF-8 as \u00XX; valid UTF-8 passes through. */
+void cli_json_string(FILE *out, const void *data, size_t len);
+
+/* ---- ops.c / show.c / demo.c: the subcommands --------------------------- */
+/* Each receives the arguments after the command name and returns an exit
+ * status. */
+int cli_cmd_new(int argc, char **argv);
+int cli_cmd_apply(int argc, char **argv);
+int cli_cmd_merge(int argc, char **argv);
+int cli_cmd_show(int argc, char **argv);
+int cli_cmd_context(int argc, char **argv);
+int cli_cmd_compare(int argc, char **argv);
+int cli_cmd_demo(int argc, char **argv);
+
+/* ---- show.c -------------------------------------------------------------- */
+
+/* One entry of a version vector, or one cloud dot. */
+typedef struct cli_dot {
+  char *replica; /* NUL-terminated, malloc'ed */
+  uint64_t counter;
+} cli_dot;
+
+typedef struct cli_dots {
+  cli_dot *items;
+  size_t count;
+} cli_dots;
+
+/* Frees the items; the struct is zeroed. */
+void cli_dots_free(cli_dots *dots);
+
+#endif /* CRDT_TOOLS_CLI_H */
