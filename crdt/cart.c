@@ -61,10 +61,6 @@ CRDT__TYPED_API(cart, crdt__cart_type)
 CRDT__DOTTED_CODEC(cart, true)
 CRDT__TYPED_COMPARE(cart)
 
-static int check_item(const void *item, size_t len) {
-  if ((!item && len) || len > CRDT__KEY_MAX) return CRDT_EINVAL;
-  return 0;
-}
 
 /* One increment or decrement of `amount` (non-zero): a new dot carrying it.
  * Delta: ({item: {dot: amount}}, {dot}); the item's other dots are neither
@@ -112,7 +108,7 @@ int crdt_cart_add(crdt_cart *cart, const void *item, size_t len, uint64_t n,
                   crdt_cart *delta) {
   if (!cart || n == 0) return CRDT_EINVAL;
   int rc;
-  if ((rc = check_item(item, len)) ||
+  if ((rc = crdt__dotted_check_key(item, len)) ||
       (rc = crdt__dotted_check_delta(&cart->d, (crdt_object *)delta)))
     return rc;
   if (n > INT64_MAX) return CRDT_ERANGE;
@@ -126,7 +122,7 @@ int crdt_cart_dec(crdt_cart *cart, const void *item, size_t len, uint64_t n,
                   crdt_cart *delta, uint64_t *taken) {
   if (!cart || n == 0) return CRDT_EINVAL;
   int rc;
-  if ((rc = check_item(item, len)) ||
+  if ((rc = crdt__dotted_check_key(item, len)) ||
       (rc = crdt__dotted_check_delta(&cart->d, (crdt_object *)delta)))
     return rc;
   uint32_t hash;
@@ -140,37 +136,17 @@ int crdt_cart_dec(crdt_cart *cart, const void *item, size_t len, uint64_t n,
   return 0;
 }
 
-/* Delta of a remove: ({item: {}}, {dot} ∪ the item's dots it observed). */
+/* Exact reset: only the increments this replica observed go (see
+ * crdt__dotted_remove). */
 int crdt_cart_remove(crdt_cart *cart, const void *item, size_t len,
                      crdt_cart *delta) {
   if (!cart) return CRDT_EINVAL;
-  crdt__dotted *d = &cart->d;
-  crdt__dot dot;
-  uint32_t hash;
-  int rc;
-  if ((rc = check_item(item, len)) ||
-      (rc = crdt__dotted_check_delta(d, (crdt_object *)delta)))
-    return rc;
-  crdt__entry *e = crdt__dotted_find(d, item, len, &hash);
-  if (!e || !e->ndots) return CRDT_ENOENT;
-  if ((rc = crdt__dotted_next(d, &dot))) return rc;
-  if (delta) {
-    crdt__dv one;
-    crdt__op op = {dot, item, len, hash, NULL, 0, crdt__entry_view(e, &one),
-                   e->ndots, NULL, NULL};
-    if ((rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
-                                  &d->c.replicas, &op)))
-      return rc;
-  }
-  crdt__store_delete(&d->c.store, &d->base.mem, e);
-  crdt__ctx_add(&d->c.ctx, dot);
-  crdt__store_tidy(&d->c.store, &d->base.mem);
-  return 0;
+  return crdt__dotted_remove(&cart->d, item, len, (crdt_object *)delta);
 }
 
 int64_t crdt_cart_quantity(const crdt_cart *cart, const void *item,
                            size_t len) {
-  if (!cart || check_item(item, len)) return 0;
+  if (!cart || crdt__dotted_check_key(item, len)) return 0;
   uint32_t hash;
   const crdt__entry *e = crdt__dotted_find(&cart->d, item, len, &hash);
   return e ? quantity_of(e) : 0;

@@ -97,6 +97,31 @@ int crdt__dotted_next(crdt__dotted *d, crdt__dot *dot) {
   return 0;
 }
 
+int crdt__dotted_remove(crdt__dotted *d, const void *key, size_t len,
+                        crdt_object *delta) {
+  crdt__dot dot;
+  uint32_t hash;
+  int rc;
+  if ((rc = crdt__dotted_check_key(key, len)) ||
+      (rc = crdt__dotted_check_delta(d, delta)))
+    return rc;
+  crdt__entry *e = crdt__dotted_find(d, key, len, &hash);
+  if (!e || !e->ndots) return CRDT_ENOENT;
+  if ((rc = crdt__dotted_next(d, &dot))) return rc;
+  if (delta) {
+    crdt__dv one;
+    crdt__op op = {dot, key, len, hash, NULL, 0, crdt__entry_view(e, &one),
+                   e->ndots, NULL, NULL};
+    crdt__dotted *dd = crdt__dotted_of(delta);
+    if ((rc = crdt__causal_record(&dd->c, &dd->base.mem, &d->c.replicas, &op)))
+      return rc;
+  }
+  crdt__store_delete(&d->c.store, &d->base.mem, e);
+  crdt__ctx_add(&d->c.ctx, dot);
+  crdt__store_tidy(&d->c.store, &d->base.mem); /* `key` no longer in use */
+  return 0;
+}
+
 int crdt__dotted_check_delta(const crdt__dotted *d, const crdt_object *delta) {
   if (!delta) return 0;
   if (delta == &d->base) return CRDT_EINVAL;

@@ -47,6 +47,18 @@ int crdt__dotted_next(crdt__dotted *d, crdt__dot *dot);
  * not d itself. */
 int crdt__dotted_check_delta(const crdt__dotted *d, const crdt_object *delta);
 
+/* A key argument: bytes (NULL only when len is 0), at most CRDT__KEY_MAX. */
+static inline int crdt__dotted_check_key(const void *key, size_t len) {
+  return (!key && len) || len > CRDT__KEY_MAX ? CRDT_EINVAL : 0;
+}
+
+/* Removes `key`: drops every dot of it this replica sees and records the
+ * removal as a new dot; the delta, when given, gets ({key: {}}, the dots it
+ * observed ∪ {the new dot}). CRDT_ENOENT (nothing changes, no dot) when the
+ * key has no dots here. The OR-set's remove and the cart's reset. */
+int crdt__dotted_remove(crdt__dotted *d, const void *key, size_t len,
+                        crdt_object *delta);
+
 /* Looks a key up. */
 static inline crdt__entry *crdt__dotted_find(const crdt__dotted *d,
                                              const void *key, size_t len,

@@ -37,10 +37,6 @@ CRDT__TYPED_API(mvreg, crdt__mvreg_type)
 CRDT__DOTTED_CODEC(mvreg, false)
 CRDT__TYPED_COMPARE(mvreg)
 
-static int check_value(const void *value, size_t len) {
-  if ((!value && len) || len > CRDT__KEY_MAX) return CRDT_EINVAL;
-  return 0;
-}
 
 /* The dots a write supersedes: those of its read context. `rmap` gives, for
  * each replica index of the register, the read context's index of the same
@@ -112,7 +108,7 @@ int crdt_mvreg_write(crdt_mvreg *reg, const void *value, size_t len,
   const crdt_allocator *m = &d->base.mem;
   crdt__dot dot;
   int rc;
-  if ((rc = check_value(value, len)) ||
+  if ((rc = crdt__dotted_check_key(value, len)) ||
       (rc = crdt__dotted_check_delta(d, (crdt_object *)delta)) ||
       (rc = crdt__dotted_next(d, &dot)))
     return rc;

@@ -34,10 +34,6 @@ CRDT__DOTTED_CODEC(orset, false)
 CRDT__TYPED_API(orset, crdt__orset_type)
 CRDT__TYPED_COMPARE(orset)
 
-static int check_elem(const void *elem, size_t len) {
-  if ((!elem && len) || len > CRDT__KEY_MAX) return CRDT_EINVAL;
-  return 0;
-}
 
 /* Delta of an add: ({elem: {dot}}, {dot} ∪ the dots of elem it replaces).
  * Fallible work first (dot, index room, key copy, delta), then the change. */
@@ -50,7 +46,7 @@ int crdt_orset_add(crdt_orset *set, const void *elem, size_t len,
   uint32_t hash;
   uint8_t *key = NULL;
   int rc;
-  if ((rc = check_elem(elem, len)) ||
+  if ((rc = crdt__dotted_check_key(elem, len)) ||
       (rc = crdt__dotted_check_delta(d, (crdt_object *)delta)) ||
       (rc = crdt__dotted_next(d, &dot)))
     return rc;
@@ -86,36 +82,15 @@ int crdt_orset_add(crdt_orset *set, const void *elem, size_t len,
   return 0;
 }
 
-/* Delta of a remove: ({elem: {}}, {dot} ∪ the dots of elem it observed). */
+/* Drops only the adds this replica observed (see crdt__dotted_remove). */
 int crdt_orset_remove(crdt_orset *set, const void *elem, size_t len,
                       crdt_orset *delta) {
   if (!set) return CRDT_EINVAL;
-  crdt__dotted *d = &set->d;
-  crdt__dot dot;
-  uint32_t hash;
-  int rc;
-  if ((rc = check_elem(elem, len)) ||
-      (rc = crdt__dotted_check_delta(d, (crdt_object *)delta)))
-    return rc;
-  crdt__entry *e = crdt__dotted_find(d, elem, len, &hash);
-  if (!e || !e->ndots) return CRDT_ENOENT;
-  if ((rc = crdt__dotted_next(d, &dot))) return rc;
-  if (delta) {
-    crdt__dv one;
-    crdt__op op = {dot, elem, len, hash, NULL, 0, crdt__entry_view(e, &one),
-                   e->ndots, NULL, NULL};
-    if ((rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
-                                  &d->c.replicas, &op)))
-      return rc;
-  }
-  crdt__store_delete(&d->c.store, &d->base.mem, e);
-  crdt__ctx_add(&d->c.ctx, dot);
-  crdt__store_tidy(&d->c.store, &d->base.mem);
-  return 0;
+  return crdt__dotted_remove(&set->d, elem, len, (crdt_object *)delta);
 }
 
 bool crdt_orset_contains(const crdt_orset *set, const void *elem, size_t len) {
-  if (!set || check_elem(elem, len)) return false;
+  if (!set || crdt__dotted_check_key(elem, len)) return false;
   uint32_t hash;
   const crdt__entry *e = crdt__dotted_find(&set->d, elem, len, &hash);
   return e && e->ndots;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "text.h"
 
 int cli_read_file(const char *path, unsigned char **data, size_t *len) {
   FILE *f = fopen(path, "rb");
@@ -314,66 +315,18 @@ char *cli_object_text(const crdt_object *obj, cli_object_formatter format,
   }
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid:
- * overlong forms, surrogates and code points past U+10FFFF are invalid. */
-static size_t utf8_length(const unsigned char *s, size_t n) {
-  unsigned char c = s[0];
-  size_t len;
-  uint32_t cp;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-    cp = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    cp = c & 0x0F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (n < len) return 0;
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (s[i] & 0x3F);
-  }
-  if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-      (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-    return 0;
-  return len;
-}
-
+/* The library's own escaping (src/text.c), so replica ids print exactly as
+ * the values do: valid UTF-8 as is, other bytes as \u00XX. */
 void cli_json_string(FILE *out, const void *data, size_t len) {
-  static const char hex[] = "0123456789abcdef";
-  const unsigned char *s = data;
-  fputc('"', out);
-  size_t i = 0;
-  while (i < len) {
-    unsigned char c = s[i];
-    if (c == '"' || c == '\\') {
-      fputc('\\', out);
-      fputc(c, out);
-      i++;
-    } else if (c == '\n') {
-      fputs("\\n", out);
-      i++;
-    } else if (c == '\t') {
-      fputs("\\t", out);
-      i++;
-    } else if (c >= 0x20 && c < 0x7F) {
-      fputc(c, out);
-      i++;
-    } else {
-      size_t n = c >= 0x80 ? utf8_length(s + i, len - i) : 0;
-      if (n) {
-        fwrite(s + i, 1, n, out);
-        i += n;
-      } else {
-        fprintf(out, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
-        i++;
-      }
-    }
+  crdt__text count = {NULL, 0, 0};
+  crdt__text_json(&count, data, len);
+  char *buf = malloc(count.len + 1);
+  if (!buf) {
+    fputs("\"\"", out); /* out of memory: print something valid */
+    return;
   }
-  fputc('"', out);
+  crdt__text t = {buf, count.len + 1, 0};
+  crdt__text_json(&t, data, len);
+  fwrite(buf, 1, t.len, out);
+  free(buf);
 }
