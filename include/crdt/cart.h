@@ -60,7 +60,9 @@ CRDT_API int crdt_cart_new(const char *replica, crdt_cart **out);
 CRDT_API void crdt_cart_free(crdt_cart *cart);
 
 /** Adds `n` of `item`: a new dot carrying +n.
+ * @param cart the cart; needs a replica id.
  * @param item item bytes (may be NULL when len is 0); copied.
+ * @param len the item's size, 0 .. UINT32_MAX.
  * @param n amount, 1 .. INT64_MAX.
  * @param delta NULL, or a cart (not `cart`) into which the update's delta is
  *   joined.
@@ -75,7 +77,12 @@ CRDT_API int crdt_cart_add(crdt_cart *cart, const void *item, size_t len,
 /** Takes up to `n` of `item`: min(n, the quantity this replica sees), as a
  * new dot carrying minus that amount. A larger n simply takes everything
  * seen (UINT64_MAX is fine).
+ * @param cart the cart; needs a replica id.
+ * @param item item bytes (may be NULL when len is 0); not retained.
+ * @param len the item's size, 0 .. UINT32_MAX.
  * @param n >= 1.
+ * @param delta NULL, or a cart (not `cart`) into which the update's delta is
+ *   joined.
  * @param[out] taken if not NULL, receives the amount taken (on success only).
  * @return 0, CRDT_ENOENT (the item's quantity here is 0 or less, absent
  *   items included: nothing changes and no dot is created), CRDT_EINVAL (n

@@ -28,6 +28,7 @@ extern "C" {
 #define CRDT_FORMAT_VERSION 1
 
 /** Encodes a state or delta into `buf`.
+ * @param obj the state or delta to encode; not changed.
  * @param buf destination; may be NULL when cap is 0 (size query).
  * @param cap bytes available at buf.
  * @param[out] size receives the encoded size, also when buf is too small.
@@ -38,11 +39,16 @@ CRDT_API int crdt_encode(const crdt_object *obj, void *buf, size_t cap,
                          size_t *size);
 
 /** Decodes a blob into a new object.
+ * @param data the blob (may be NULL when len is 0); read during the call
+ *   only (the object keeps copies of the bytes it needs).
+ * @param len the blob's size in bytes: exactly one encoding, nothing after
+ *   it (CRDT_ETRAILING).
  * @param replica the owner to give the decoded state (the id its future
  *   updates are stamped with, e.g. when a replica reloads its own state), or
  *   NULL for a receive-only object / delta. A delta decoded with an owner
- *   becomes an ordinary state.
- * @param[out] out the new object; the caller frees it.
+ *   becomes an ordinary state. Copied; CRDT_EINVAL when not a valid id.
+ * @param[out] out the new object; the caller frees it with
+ *   crdt_object_free(). Unchanged on error.
  * @return 0, CRDT_EINVAL, CRDT_ENOMEM, or a decoding error: CRDT_EMAGIC,
  *   CRDT_ETRUNC, CRDT_ETRAILING, CRDT_ECHECKSUM, CRDT_EVERSION,
  *   CRDT_EBADTYPE (unknown tag, or a context token), CRDT_EORDER,

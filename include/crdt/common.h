@@ -15,8 +15,11 @@ extern "C" {
 /** @file common.h
  * Version, error codes, allocator hook. Included by every other header. */
 
+/** Major version of the headers in use. */
 #define CRDT_VERSION_MAJOR 0
+/** Minor version of the headers in use. */
 #define CRDT_VERSION_MINOR 1
+/** Patch version of the headers in use. */
 #define CRDT_VERSION_PATCH 0
 #define CRDT__STR2(x) #x
 #define CRDT__STR(x) CRDT__STR2(x)
@@ -28,6 +31,10 @@ extern "C" {
 #define CRDT_VERSION_NUMBER                                                    \
   (CRDT_VERSION_MAJOR * 10000 + CRDT_VERSION_MINOR * 100 + CRDT_VERSION_PATCH)
 
+/** @def CRDT_API
+ * Marks the library's exported functions: default visibility while the
+ * library itself is built (CRDT_BUILDING) with GCC or Clang, empty
+ * otherwise. */
 #if defined(CRDT_BUILDING) && defined(__GNUC__) && __GNUC__ >= 4
 #define CRDT_API __attribute__((visibility("default")))
 #else
@@ -88,15 +95,16 @@ CRDT_API const char *crdt_err_name(int err);
  * Allocator hook. Every allocation the library makes goes through one of
  * these, with `user` passed back. Sizes are passed to realloc and free so a
  * hook can count live bytes without headers of its own.
- *  - alloc(user, size): size > 0; return NULL on failure.
- *  - realloc(user, ptr, old_size, new_size): ptr != NULL, new_size > 0;
- *    return NULL on failure and leave ptr valid.
- *  - free(user, ptr, size): ptr != NULL; size is what was allocated.
  */
 typedef struct crdt_allocator {
+  /** alloc(user, size): size > 0; return NULL on failure. */
   void *(*alloc)(void *user, size_t size);
+  /** realloc(user, ptr, old_size, new_size): ptr != NULL, new_size > 0;
+   * return NULL on failure and leave ptr valid. */
   void *(*realloc)(void *user, void *ptr, size_t old_size, size_t new_size);
+  /** free(user, ptr, size): ptr != NULL; size is what was allocated. */
   void (*free)(void *user, void *ptr, size_t size);
+  /** Passed back as the first argument of every call; may be NULL. */
   void *user;
 } crdt_allocator;
 
@@ -113,8 +121,8 @@ CRDT_API int crdt_set_allocator(const crdt_allocator *allocator);
 
 /** A borrowed byte view (like LMDB's MDB_val): `size` bytes at `data`. */
 typedef struct crdt_bytes {
-  const void *data;
-  size_t size;
+  const void *data; /**< the bytes; not owned; may be NULL when size is 0 */
+  size_t size;      /**< number of bytes at data */
 } crdt_bytes;
 
 /** Result of comparing two causal histories (version vectors, contexts,

@@ -35,6 +35,8 @@ CRDT_API int crdt_context_new(crdt_context **out);
 CRDT_API void crdt_context_free(crdt_context *ctx);
 
 /** Adds the dot (replica, counter). Adding a dot twice changes nothing.
+ * @param ctx the context to add to.
+ * @param replica id, 1..CRDT_REPLICA_MAX bytes, NUL-terminated; copied.
  * @param counter >= 1.
  * @return 0, CRDT_EINVAL (bad id or counter 0) or CRDT_ENOMEM; on error
  * unchanged. */
@@ -64,11 +66,12 @@ CRDT_API size_t crdt_context_cloud_size(const crdt_context *ctx);
 CRDT_API int crdt_context_join(crdt_context *dst, const crdt_context *src);
 
 /** Compares two contexts as sets of dots: CRDT_EQUAL, CRDT_BEFORE (a is a
- * strict subset of b), CRDT_AFTER or CRDT_CONCURRENT. */
+ * strict subset of b), CRDT_AFTER or CRDT_CONCURRENT. Neither may be NULL
+ * (the result has no room for an error). */
 CRDT_API crdt_order crdt_context_compare(const crdt_context *a,
                                          const crdt_context *b);
 
-/** true when both hold the same dots. */
+/** true when both hold the same dots. Neither may be NULL. */
 CRDT_API bool crdt_context_equal(const crdt_context *a, const crdt_context *b);
 
 /** Deep copy.

@@ -56,6 +56,7 @@ CRDT_API int crdt_gcounter_new(const char *replica, crdt_gcounter **out);
 CRDT_API void crdt_gcounter_free(crdt_gcounter *c);
 
 /** Adds `n` at this replica: one new event, this replica's total grows by n.
+ * @param c the counter; needs a replica id.
  * @param n the amount, >= 1.
  * @param delta NULL, or a counter (not `c`) into which the update's delta
  *   (this replica's new entry) is joined.
@@ -68,6 +69,7 @@ CRDT_API int crdt_gcounter_inc(crdt_gcounter *c, uint64_t n,
                                crdt_gcounter *delta);
 
 /** The counter's value: the sum of every replica's total.
+ * @param c the counter.
  * @param[out] out receives the value.
  * @return 0, CRDT_EINVAL (NULL argument) or CRDT_ERANGE (the sum passes
  *   UINT64_MAX, which merges of replicas near the limit can produce; *out is
@@ -103,7 +105,9 @@ CRDT_API bool crdt_gcounter_equal(const crdt_gcounter *a,
                                   const crdt_gcounter *b);
 
 /** Deep copy with the same owner replica; see crdt_object_copy().
- * @param[out] out receives the copy; the caller frees it.
+ * @param src the counter to copy; not changed.
+ * @param[out] out receives the copy; the caller frees it with
+ *   crdt_gcounter_free().
  * @return 0, CRDT_EINVAL or CRDT_ENOMEM. */
 CRDT_API int crdt_gcounter_copy(const crdt_gcounter *src, crdt_gcounter **out);
 

@@ -62,6 +62,7 @@ CRDT_API void crdt_lwwreg_free(crdt_lwwreg *r);
  * same write). A write with the current timestamp that sorts higher (a
  * higher writer id, or a greater value from the same writer) succeeds.
  *
+ * @param r the register; needs a replica id.
  * @param value the bytes to store (may be NULL when len is 0); copied.
  * @param len 0 .. UINT32_MAX.
  * @param timestamp any value; the caller's clock (e.g. microseconds since
@@ -75,6 +76,7 @@ CRDT_API int crdt_lwwreg_write(crdt_lwwreg *r, const void *value, size_t len,
                                uint64_t timestamp, crdt_lwwreg *delta);
 
 /** Reads the register.
+ * @param r the register.
  * @param[out] value if not NULL, receives a view of the value bytes
  *   (`data` is never NULL, also for an empty value), valid until the
  *   register next changes (a write, a merge that replaces the value, or
@@ -98,7 +100,9 @@ CRDT_API int crdt_lwwreg_merge(crdt_lwwreg *dst, const crdt_lwwreg *src);
 CRDT_API bool crdt_lwwreg_equal(const crdt_lwwreg *a, const crdt_lwwreg *b);
 
 /** Deep copy with the same owner replica; see crdt_object_copy().
- * @param[out] out receives the copy; the caller frees it.
+ * @param src the register to copy; not changed.
+ * @param[out] out receives the copy; the caller frees it with
+ *   crdt_lwwreg_free().
  * @return 0, CRDT_EINVAL or CRDT_ENOMEM. */
 CRDT_API int crdt_lwwreg_copy(const crdt_lwwreg *src, crdt_lwwreg **out);
 

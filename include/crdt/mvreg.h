@@ -66,7 +66,9 @@ CRDT_API void crdt_mvreg_free(crdt_mvreg *reg);
  * becomes a sibling holding d. The register's context becomes its context
  * ∪ read_context ∪ {d}, so writes the token had seen but this replica has
  * not yet received are superseded when they arrive.
+ * @param reg the register; needs a replica id.
  * @param value value bytes (may be NULL when len is 0); copied.
+ * @param len the value's size, 0 .. UINT32_MAX.
  * @param read_context the token the client read (crdt_mvreg_context(), at
  *   this replica or any other, possibly joined with others), an empty
  *   context for a blind write that supersedes nothing, or NULL for "every
@@ -100,6 +102,8 @@ CRDT_API size_t crdt_mvreg_count(const crdt_mvreg *reg);
  * write it has seen). Read it together with the siblings and pass it to a
  * later crdt_mvreg_write(), at this replica or any other: it names replicas
  * by id, not by any register's internal numbering.
+ * @param reg the register; not changed. The token does not follow later
+ *   changes of reg and may outlive it.
  * @param[out] out receives a new context the caller frees with
  *   crdt_context_free().
  * @return 0, CRDT_EINVAL or CRDT_ENOMEM. */
@@ -108,11 +112,15 @@ CRDT_API int crdt_mvreg_context(const crdt_mvreg *reg, crdt_context **out);
 /** Chooses one value among the siblings (application merge logic).
  * @param siblings the n >= 1 siblings in canonical order; valid during the
  *   call only.
+ * @param n the number of siblings, >= 1.
  * @param[out] chosen set it to the value to write: one of `siblings`, or
  *   bytes of the caller's own that stay valid until crdt_mvreg_resolve()
- *   returns.
- * @return 0, or a negative code that crdt_mvreg_resolve() returns unchanged
- *   (nothing is written then). */
+ *   returns. It starts as the empty value (data NULL, size 0), which is
+ *   what gets written if the callback leaves it alone.
+ * @param user the `user` pointer given to crdt_mvreg_resolve().
+ * @return 0, or any non-zero value, which crdt_mvreg_resolve() returns
+ *   unchanged (nothing is written then); a negative CRDT_E... code or a
+ *   positive code of the application's own. */
 typedef int (*crdt_mvreg_resolver)(const crdt_bytes *siblings, size_t n,
                                    crdt_bytes *chosen, void *user);
 

@@ -16,8 +16,8 @@ extern "C" {
 /** @file object.h
  * Every CRDT state (an OR-set, a counter, ...) is also a `crdt_object`, so
  * tools, tests and fuzzers can merge, compare, copy and print states without
- * knowing their type. Typed handles convert with crdt_<type>_object() and
- * crdt_object_<type>() (see each type's header). Applications normally use
+ * knowing their type. Typed handles convert with crdt_\<type\>_object() and
+ * crdt_object_\<type\>() (see each type's header). Applications normally use
  * the typed API.
  */
 
@@ -97,6 +97,8 @@ CRDT_API int crdt_object_value_json(const crdt_object *obj, char *buf,
  * object, for programs that need it as data (crdt_context_foreach_prefix,
  * crdt_context_foreach_cloud, crdt_context_compare). For the counters it
  * holds, per replica, that replica's updates 1..n.
+ * @param obj the state; not changed. The context is a copy: it does not
+ *   follow later updates of obj and may outlive it.
  * @param[out] out a new context; the caller frees it.
  * @return 0, CRDT_EINVAL, CRDT_ENOMEM, or CRDT_ENOTSUP for the LWW-register
  *   (it keeps no history). */

@@ -48,7 +48,9 @@ CRDT_API void crdt_orset_free(crdt_orset *set);
 /** Adds `elem`. Adding a present element replaces this replica's observation
  * of it with a fresh dot (the add then also wins over removes concurrent
  * with it).
+ * @param set the set; needs a replica id.
  * @param elem element bytes (may be NULL when len is 0); copied.
+ * @param len the element's size, 0 .. UINT32_MAX.
  * @param delta NULL, or a set (not `set`) into which the update's delta is
  *   joined.
  * @return 0, CRDT_EINVAL, CRDT_ETYPE, CRDT_ENOREPLICA (set has no replica

@@ -62,6 +62,7 @@ CRDT_API int crdt_pncounter_new(const char *replica, crdt_pncounter **out);
 CRDT_API void crdt_pncounter_free(crdt_pncounter *c);
 
 /** Adds `n` at this replica: one new event, P_r grows by n.
+ * @param c the counter; needs a replica id.
  * @param n the amount, >= 1.
  * @param delta NULL, or a counter (not `c`) into which the update's delta
  *   (this replica's new entry) is joined.
@@ -81,6 +82,7 @@ CRDT_API int crdt_pncounter_dec(crdt_pncounter *c, uint64_t n,
                                 crdt_pncounter *delta);
 
 /** The counter's value, P - N.
+ * @param c the counter.
  * @param[out] out receives the value.
  * @return 0, CRDT_EINVAL (NULL argument) or CRDT_ERANGE (the value is outside
  *   int64_t, which merges can produce; *out is then unchanged). */
@@ -112,7 +114,9 @@ CRDT_API bool crdt_pncounter_equal(const crdt_pncounter *a,
                                    const crdt_pncounter *b);
 
 /** Deep copy with the same owner replica; see crdt_object_copy().
- * @param[out] out receives the copy; the caller frees it.
+ * @param src the counter to copy; not changed.
+ * @param[out] out receives the copy; the caller frees it with
+ *   crdt_pncounter_free().
  * @return 0, CRDT_EINVAL or CRDT_ENOMEM. */
 CRDT_API int crdt_pncounter_copy(const crdt_pncounter *src,
                                  crdt_pncounter **out);

@@ -33,7 +33,8 @@ CRDT_API int crdt_vv_new(crdt_vv **out);
 CRDT_API void crdt_vv_free(crdt_vv *vv);
 
 /** Records one new event at `replica`: its counter goes up by one.
- * @param replica id, 1..CRDT_REPLICA_MAX bytes, NUL-terminated.
+ * @param vv the vector.
+ * @param replica id, 1..CRDT_REPLICA_MAX bytes, NUL-terminated; copied.
  * @param[out] counter if not NULL, receives the new counter (the event's dot).
  * @return 0, CRDT_EINVAL (bad id), CRDT_ERANGE (counter at UINT64_MAX) or
  * CRDT_ENOMEM. On error the vector is unchanged. */
@@ -54,14 +55,18 @@ CRDT_API int crdt_vv_observe(crdt_vv *vv, const char *replica,
 CRDT_API int crdt_vv_merge(crdt_vv *dst, const crdt_vv *src);
 
 /** Compares two vectors: CRDT_EQUAL, CRDT_BEFORE (a <= b, a != b), CRDT_AFTER
- * or CRDT_CONCURRENT. Replicas absent from one side count as 0. */
+ * or CRDT_CONCURRENT. Replicas absent from one side count as 0. Neither may
+ * be NULL (the result has no room for an error). */
 CRDT_API crdt_order crdt_vv_compare(const crdt_vv *a, const crdt_vv *b);
 
-/** true when both vectors hold the same non-zero counters. */
+/** true when both vectors hold the same non-zero counters. Neither may be
+ * NULL. */
 CRDT_API bool crdt_vv_equal(const crdt_vv *a, const crdt_vv *b);
 
 /** Deep copy.
- * @param[out] out receives a new vector the caller owns.
+ * @param src the vector to copy; not changed.
+ * @param[out] out receives a new vector; the caller frees it with
+ *   crdt_vv_free().
  * @return 0, CRDT_EINVAL or CRDT_ENOMEM. */
 CRDT_API int crdt_vv_copy(const crdt_vv *src, crdt_vv **out);
 
@@ -81,6 +86,7 @@ CRDT_API int crdt_vv_foreach(const crdt_vv *vv, crdt_vv_visit visit,
 
 /** Formats the vector as text in canonical order, e.g. `{A:2, B:1}` (`{}`
  * when empty), NUL-terminated.
+ * @param vv the vector.
  * @param buf destination (may be NULL when cap is 0).
  * @param cap bytes available at buf.
  * @param[out] needed if not NULL, receives the length without the NUL.
