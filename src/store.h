@@ -196,8 +196,9 @@ int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
 bool crdt__causal_equal(const crdt__causal *a, const crdt__causal *b);
 
 /* Index of the replica `id`, interning it and making room for one more dot
- * of it in the context. On error c is unchanged; on success the caller must
- * either use the index or call crdt__replicas_truncate(.., *before). */
+ * of it in the context. On error c is unchanged. An interned id that no dot
+ * ends up using is harmless: the encoder writes only the ids the context
+ * refers to, and equality compares by id. */
 int crdt__causal_replica(crdt__causal *c, const crdt_allocator *m,
                          const char *id, size_t len, uint32_t *index);
 
