@@ -3,9 +3,10 @@
 # installed. As root, install the missing ones; otherwise print them with the
 # command to run and exit 1. Prints nothing when all is present.
 #
-# Usage: scripts/deps.sh [--clang] [--fuzz]
-#   --clang  also clang (scripts/test.sh builds with it too)
-#   --fuzz   also clang and libFuzzer (libclang-rt-14-dev) for the fuzz preset
+# Usage: scripts/deps.sh [--clang] [--fuzz] [--coverage]
+#   --clang     also clang (scripts/test.sh builds with it too)
+#   --fuzz      also clang and libFuzzer (libclang-rt-14-dev) for the fuzz preset
+#   --coverage  also gcovr (scripts/coverage.sh)
 set -euo pipefail
 
 packages=(cmake gcc libc6-dev make pkg-config uthash-dev libxxhash-dev libcmocka-dev)
@@ -13,7 +14,8 @@ for arg in "$@"; do
     case $arg in
         --clang) packages+=(clang) ;;
         --fuzz) packages+=(clang libclang-rt-14-dev) ;;
-        -h|--help) sed -n '2,9s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        --coverage) packages+=(gcovr) ;;
+        -h|--help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;;
         *) echo "deps.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
     esac
 done

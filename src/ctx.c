@@ -227,15 +227,6 @@ void crdt__ctx_join(crdt__ctx *dst, const crdt__ctx *src, const uint32_t *map,
     for (uint32_t i = 0; i < nmap; i++) compact_replica(dst, map[i]);
 }
 
-uint64_t crdt__ctx_dot_count(const crdt__ctx *c) {
-  uint64_t total = c->cloud.count;
-  for (uint32_t i = 0; i < c->vv.len; i++) {
-    if (total > UINT64_MAX - c->vv.n[i]) return UINT64_MAX;
-    total += c->vv.n[i];
-  }
-  return total;
-}
-
 /* Is every dot of a also in b? Replica ids are matched through the tables. */
 static bool ctx_subset(const crdt__ctx *a, const crdt__replicas *ra,
                        const crdt__ctx *b, const crdt__replicas *rb) {

@@ -95,8 +95,6 @@ int crdt__ctx_reserve_join(crdt__ctx *dst, const crdt_allocator *m,
 void crdt__ctx_join(crdt__ctx *dst, const crdt__ctx *src, const uint32_t *map,
                     uint32_t nmap);
 
-/* Number of dots in the set (saturating at UINT64_MAX). */
-uint64_t crdt__ctx_dot_count(const crdt__ctx *c);
 
 /* Compares two contexts as sets of dots. The replica tables give the ids, so
  * contexts of different objects compare by replica id. */

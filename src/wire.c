@@ -67,12 +67,6 @@ void crdt__wbuf_free(crdt__wbuf *w) {
 
 /* ---- reader --------------------------------------------------------------- */
 
-int crdt__r_u8(crdt__rbuf *r, uint8_t *v) {
-  if (r->p == r->end) return CRDT_ETRUNC;
-  *v = *r->p++;
-  return 0;
-}
-
 int crdt__r_varint(crdt__rbuf *r, uint64_t *v) {
   uint64_t x = 0;
   for (unsigned shift = 0, i = 0;; shift += 7, i++) {

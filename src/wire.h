@@ -48,7 +48,6 @@ typedef struct crdt__rbuf {
 static inline size_t crdt__r_left(const crdt__rbuf *r) {
   return (size_t)(r->end - r->p);
 }
-int crdt__r_u8(crdt__rbuf *r, uint8_t *v);
 /* Minimal-length LEB128 only: overlong forms are CRDT_EFORMAT, values past
  * 64 bits CRDT_EOVERFLOW, running out CRDT_ETRUNC. */
 int crdt__r_varint(crdt__rbuf *r, uint64_t *v);

@@ -29,6 +29,14 @@ extern "C" {
  * it joins the update's delta into it. Deltas join each other and full
  * states in any order, duplicated or not, with the same result as merging
  * full states.
+ *
+ * Known limitation: while deltas arrive out of causal order, a replica's
+ * context can name an update whose delta it has not received yet (a remove
+ * names the re-add it observed, not the earlier add that re-add replaced),
+ * so two replicas can compare EQUAL and still differ until the missing
+ * delta arrives. Deliver deltas in causal order, or exchange full states,
+ * when comparing contexts to decide that replicas are in sync
+ * (docs/verification.md, "Known issue").
  */
 
 /** Opaque OR-set. Not thread-safe; distinct sets are independent. */
