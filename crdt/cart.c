@@ -70,35 +70,23 @@ static int cart_change(crdt_cart *cart, const void *item, size_t len,
                        crdt__entry *e, uint32_t hash, int64_t amount,
                        crdt_cart *delta) {
   crdt__dotted *d = &cart->d;
-  const crdt_allocator *m = &d->base.mem;
   crdt__dot dot;
-  uint8_t *key = NULL;
   int rc;
   if ((rc = crdt__dotted_next(d, &dot))) return rc;
   crdt__dv change = {dot.counter, dot.replica, amount};
-  crdt__entry room = {0}; /* the new entry's dot storage, made up front */
-  if ((rc = crdt__entry_reserve(e ? e : &room, m, (e ? e->ndots : 0) + 1,
-                                false)))
+  crdt__slot slot; /* dots with amounts live in an array: not packable */
+  if ((rc = crdt__dotted_slot_prepare(d, &slot, item, len, hash, e,
+                                      (e ? e->ndots : 0) + 1, false)))
     return rc;
-  if (!e && ((rc = crdt__store_reserve(&d->c.store, m, 1)) ||
-             (rc = crdt__store_key(&d->c.store, m, item, len, &key)))) {
-    crdt__entry_shrink(&room, m);
-    return rc;
-  }
   if (delta) {
     crdt__op op = {dot, item, len, hash, &change, 1, NULL, 0, NULL, NULL};
     if ((rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
                                   &d->c.replicas, &op))) {
-      crdt__store_key_drop(&d->c.store, key, len);
-      crdt__entry_shrink(&room, m);
+      crdt__dotted_slot_drop(d, &slot);
       return rc;
     }
   }
-  if (!e) {
-    e = crdt__store_put(&d->c.store, key, (uint32_t)len, hash);
-    e->cap = room.cap;
-    e->dots = room.dots;
-  }
+  e = crdt__dotted_slot_take(d, &slot);
   crdt__entry_push(e, change);
   crdt__ctx_add(&d->c.ctx, dot);
   return 0;

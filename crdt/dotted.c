@@ -97,6 +97,33 @@ int crdt__dotted_next(crdt__dotted *d, crdt__dot *dot) {
   return 0;
 }
 
+int crdt__dotted_slot_prepare(crdt__dotted *d, crdt__slot *slot,
+                              const void *key, size_t len, uint32_t hash,
+                              crdt__entry *e, uint32_t n, bool packable) {
+  const crdt_allocator *m = &d->base.mem;
+  *slot = (crdt__slot){e, {0}, NULL, len, hash};
+  int rc = crdt__entry_reserve(e ? e : &slot->room, m, n, packable);
+  if (rc || e) return rc;
+  if ((rc = crdt__store_reserve(&d->c.store, m, 1)) ||
+      (rc = crdt__store_key(&d->c.store, m, key, len, &slot->key)))
+    crdt__entry_shrink(&slot->room, m);
+  return rc;
+}
+
+crdt__entry *crdt__dotted_slot_take(crdt__dotted *d, crdt__slot *slot) {
+  if (slot->e) return slot->e;
+  crdt__entry *e =
+      crdt__store_put(&d->c.store, slot->key, (uint32_t)slot->len, slot->hash);
+  e->cap = slot->room.cap;
+  e->dots = slot->room.dots;
+  return e;
+}
+
+void crdt__dotted_slot_drop(crdt__dotted *d, crdt__slot *slot) {
+  crdt__store_key_drop(&d->c.store, slot->key, slot->len);
+  crdt__entry_shrink(&slot->room, &d->base.mem);
+}
+
 int crdt__dotted_remove(crdt__dotted *d, const void *key, size_t len,
                         crdt_object *delta) {
   crdt__dot dot;

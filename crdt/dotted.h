@@ -59,6 +59,26 @@ static inline int crdt__dotted_check_key(const void *key, size_t len) {
 int crdt__dotted_remove(crdt__dotted *d, const void *key, size_t len,
                         crdt_object *delta);
 
+/* Room for an update to give `key` dots, made before anything changes:
+ * for a key present (entry `e`), room for `n` dots in it; for a new key, the
+ * dot storage, an index slot and a copy of the key. Then either
+ * crdt__dotted_slot_take (the entry, created if new; never fails) or
+ * crdt__dotted_slot_drop (undo). `packable`: a single dot to come can be
+ * packed into the entry. */
+typedef struct crdt__slot {
+  crdt__entry *e;    /* the key's entry, or NULL for a new key */
+  crdt__entry room;  /* a new key's dot storage */
+  uint8_t *key;      /* a new key's copy */
+  size_t len;
+  uint32_t hash;
+} crdt__slot;
+
+int crdt__dotted_slot_prepare(crdt__dotted *d, crdt__slot *slot,
+                              const void *key, size_t len, uint32_t hash,
+                              crdt__entry *e, uint32_t n, bool packable);
+crdt__entry *crdt__dotted_slot_take(crdt__dotted *d, crdt__slot *slot);
+void crdt__dotted_slot_drop(crdt__dotted *d, crdt__slot *slot);
+
 /* Looks a key up. */
 static inline crdt__entry *crdt__dotted_find(const crdt__dotted *d,
                                              const void *key, size_t len,

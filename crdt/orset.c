@@ -44,7 +44,6 @@ int crdt_orset_add(crdt_orset *set, const void *elem, size_t len,
   const crdt_allocator *m = &d->base.mem;
   crdt__dot dot;
   uint32_t hash;
-  uint8_t *key = NULL;
   int rc;
   if ((rc = crdt__dotted_check_key(elem, len)) ||
       (rc = crdt__dotted_check_delta(d, (crdt_object *)delta)) ||
@@ -52,14 +51,10 @@ int crdt_orset_add(crdt_orset *set, const void *elem, size_t len,
     return rc;
   crdt__dv added = {dot.counter, dot.replica, 0};
   crdt__entry *e = crdt__dotted_find(d, elem, len, &hash);
-  crdt__entry room = {0}; /* the new entry's dot storage, made up front */
-  if ((rc = crdt__entry_reserve(e ? e : &room, m, 1, crdt__dv_packable(added))))
+  crdt__slot slot;
+  if ((rc = crdt__dotted_slot_prepare(d, &slot, elem, len, hash, e, 1,
+                                      crdt__dv_packable(added))))
     return rc;
-  if (!e && ((rc = crdt__store_reserve(&d->c.store, m, 1)) ||
-             (rc = crdt__store_key(&d->c.store, m, elem, len, &key)))) {
-    crdt__entry_shrink(&room, m);
-    return rc;
-  }
   if (delta) {
     crdt__dv one;
     crdt__op op = {dot, elem, len, hash, &added, 1,
@@ -67,16 +62,11 @@ int crdt_orset_add(crdt_orset *set, const void *elem, size_t len,
                    NULL, NULL};
     if ((rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
                                   &d->c.replicas, &op))) {
-      crdt__store_key_drop(&d->c.store, key, len);
-      crdt__entry_shrink(&room, m);
+      crdt__dotted_slot_drop(d, &slot);
       return rc;
     }
   }
-  if (!e) {
-    e = crdt__store_put(&d->c.store, key, (uint32_t)len, hash);
-    e->cap = room.cap;
-    e->dots = room.dots;
-  }
+  e = crdt__dotted_slot_take(d, &slot);
   crdt__entry_set_one(e, m, added);
   crdt__ctx_add(&d->c.ctx, dot);
   return 0;
