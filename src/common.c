@@ -1,7 +1,11 @@
 /*
  * Version, error table and the default allocator.
  */
+#define _DEFAULT_SOURCE /* madvise */
 #include <stdlib.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "crdt/common.h"
 #include "mem.h"
@@ -72,4 +76,17 @@ int crdt_set_allocator(const crdt_allocator *allocator) {
     return CRDT_EINVAL;
   default_allocator = *allocator;
   return 0;
+}
+
+void crdt__advise_huge(void *p, size_t n) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  if (!p || n < 2 * huge) return;
+  uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+  uintptr_t end = ((uintptr_t)p + n) & ~(huge - 1);
+  if (end > start) (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)n;
+#endif
 }

@@ -19,11 +19,21 @@ static inline void *crdt__alloc(const crdt_allocator *m, size_t n) {
   return n ? m->alloc(m->user, n) : NULL;
 }
 
+/* Asks the kernel to back the whole 2 MiB pages inside a large block (4 MiB
+ * or more) with transparent huge pages, where the platform has them: the
+ * element index and entry array of a large store are read at random, and
+ * with 4 KiB pages nearly every access would also miss the TLB. Only a hint
+ * about memory the block owns; nothing depends on it being taken. */
+void crdt__advise_huge(void *p, size_t n);
+
 static inline void *crdt__calloc(const crdt_allocator *m, size_t count,
                                  size_t size) {
   if (count && size > SIZE_MAX / count) return NULL;
   void *p = crdt__alloc(m, count * size);
-  if (p) memset(p, 0, count * size);
+  if (p) {
+    crdt__advise_huge(p, count * size); /* before the pages are touched */
+    memset(p, 0, count * size);
+  }
   return p;
 }
 

@@ -217,13 +217,23 @@ void crdt__store_tidy(crdt__store *s, const crdt_allocator *m) {
 
 /* ---- element index -------------------------------------------------------- */
 
+/* A slot holds entry number + 1 in its low bits (those of the mask: entry
+ * numbers stay below the slot count) and the key hash's other bits above
+ * them as a tag, so a probe rejects most foreign slots without touching
+ * their entries (a cache miss each in large stores). */
+static inline uint32_t slot_value(uint32_t mask, uint32_t hash, uint32_t n) {
+  return (hash & ~mask) | (n + 1);
+}
+
 crdt__entry *crdt__store_find(const crdt__store *s, const void *key,
                               size_t len, uint32_t hash) {
   if (!s->count) return NULL;
-  for (uint32_t i = hash & s->mask;; i = (i + 1) & s->mask) {
+  const uint32_t mask = s->mask, tag = hash & ~mask;
+  for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
     uint32_t v = s->index[i];
     if (!v) return NULL;
-    crdt__entry *e = &s->entries[v - 1];
+    if ((v & ~mask) != tag) continue;
+    crdt__entry *e = &s->entries[(v & mask) - 1];
     if (e->hash == hash && e->keylen == len &&
         (len == 0 || memcmp(e->key, key, len) == 0))
       return e;
@@ -231,17 +241,53 @@ crdt__entry *crdt__store_find(const crdt__store *s, const void *key,
 }
 
 static void index_put(uint32_t *index, uint32_t mask, uint32_t hash,
-                      uint32_t value) {
+                      uint32_t n) {
   uint32_t i = hash & mask;
   while (index[i]) i = (i + 1) & mask;
-  index[i] = value;
+  index[i] = slot_value(mask, hash, n);
 }
 
 /* The index slot that holds entry number n (0-based). */
 static uint32_t index_slot_of(const crdt__store *s, uint32_t n) {
   uint32_t i = s->entries[n].hash & s->mask;
-  while (s->index[i] != n + 1) i = (i + 1) & s->mask;
+  while ((s->index[i] & s->mask) != n + 1) i = (i + 1) & s->mask;
   return i;
+}
+
+/* Batch loops (joins, rehashing, copies) touch one random index slot and
+ * entry per key; in a store larger than the caches each is a miss. They
+ * prefetch a fixed distance ahead so that the misses overlap: the slot of
+ * the key PREFETCH_FAR ahead, and the entry its slot names (by then
+ * cached) for the key PREFETCH_NEAR ahead. */
+#define PREFETCH_FAR 16
+#define PREFETCH_NEAR 8
+#if defined(__GNUC__) || defined(__clang__)
+#define prefetch(p) __builtin_prefetch(p)
+#else
+#define prefetch(p) ((void)(p))
+#endif
+
+static inline void prefetch_slot(const crdt__store *s, uint32_t hash) {
+  if (s->index) prefetch(&s->index[hash & s->mask]);
+}
+
+static inline void prefetch_entry(const crdt__store *s, uint32_t hash) {
+  if (!s->index) return;
+  uint32_t v = s->index[hash & s->mask];
+  if (v && (v & ~s->mask) == (hash & ~s->mask)) {
+    const crdt__entry *e = &s->entries[(v & s->mask) - 1];
+    prefetch(e);
+  }
+}
+
+/* Rebuilds an index of mask + 1 zeroed slots from entries[0 .. count). */
+static void index_build(uint32_t *index, uint32_t mask,
+                        const crdt__entry *entries, uint32_t count) {
+  for (uint32_t n = 0; n < count; n++) {
+    if (n + PREFETCH_FAR < count)
+      prefetch(&index[entries[n + PREFETCH_FAR].hash & mask]);
+    index_put(index, mask, entries[n].hash, n);
+  }
 }
 
 /* Empties slot i and closes the gap (backward shift), so lookups never meet
@@ -249,7 +295,7 @@ static uint32_t index_slot_of(const crdt__store *s, uint32_t n) {
 static void index_remove_at(crdt__store *s, uint32_t i) {
   uint32_t mask = s->mask, hole = i;
   for (uint32_t j = (i + 1) & mask; s->index[j]; j = (j + 1) & mask) {
-    uint32_t home = s->entries[s->index[j] - 1].hash & mask;
+    uint32_t home = s->entries[(s->index[j] & mask) - 1].hash & mask;
     /* Move j back into the hole unless its home lies in (hole, j]. */
     if (((j - home) & mask) >= ((j - hole) & mask)) {
       s->index[hole] = s->index[j];
@@ -260,31 +306,95 @@ static void index_remove_at(crdt__store *s, uint32_t i) {
 }
 
 /* Entries grow by doubling; the index keeps a load factor of at most 3/4. */
+static int grow_entries(crdt__store *s, const crdt_allocator *m,
+                        uint64_t need) {
+  if (need > UINT32_MAX / 2) return CRDT_ETOOMANY;
+  if (need <= s->cap) return 0;
+  uint64_t cap = s->cap ? s->cap : 4;
+  while (cap < need) cap *= 2;
+  crdt__entry *grown = crdt__realloc(m, s->entries, s->cap * sizeof *grown,
+                                     crdt__mul((size_t)cap, sizeof *grown));
+  if (!grown) return CRDT_ENOMEM;
+  crdt__advise_huge(grown, crdt__mul((size_t)cap, sizeof *grown));
+  s->entries = grown;
+  s->cap = (uint32_t)cap;
+  return 0;
+}
+
+static uint64_t index_slots_for(uint64_t need, uint64_t slots) {
+  uint64_t size = slots ? slots : 8;
+  while (need * 4 > size * 3) size *= 2;
+  return size;
+}
+
 int crdt__store_reserve(crdt__store *s, const crdt_allocator *m,
                         uint32_t extra) {
   uint64_t need = (uint64_t)s->count + extra;
-  if (need > UINT32_MAX / 2) return CRDT_ETOOMANY;
-  if (need > s->cap) {
-    uint64_t cap = s->cap ? s->cap : 4;
-    while (cap < need) cap *= 2;
-    crdt__entry *grown = crdt__realloc(m, s->entries, s->cap * sizeof *grown,
-                                       crdt__mul((size_t)cap, sizeof *grown));
-    if (!grown) return CRDT_ENOMEM;
-    s->entries = grown;
-    s->cap = (uint32_t)cap;
-  }
+  int rc = grow_entries(s, m, need);
+  if (rc) return rc;
   uint64_t slots = s->index ? (uint64_t)s->mask + 1 : 0;
   if (need * 4 > slots * 3) {
-    uint64_t size = slots ? slots : 8;
-    while (need * 4 > size * 3) size *= 2;
+    uint64_t size = index_slots_for(need, slots);
     uint32_t *index = crdt__calloc(m, (size_t)size, sizeof *index);
     if (!index) return CRDT_ENOMEM;
-    for (uint32_t n = 0; n < s->count; n++)
-      index_put(index, (uint32_t)size - 1, s->entries[n].hash, n + 1);
+    index_build(index, (uint32_t)size - 1, s->entries, s->count);
     crdt__free(m, s->index, slots * sizeof *s->index);
     s->index = index;
     s->mask = (uint32_t)size - 1;
   }
+  return 0;
+}
+
+int crdt__store_reserve_entries(crdt__store *s, const crdt_allocator *m,
+                                uint32_t extra) {
+  return grow_entries(s, m, (uint64_t)s->count + extra);
+}
+
+int crdt__store_append(crdt__store *s, const crdt_allocator *m,
+                       const void *key, size_t len, uint32_t hash,
+                       crdt__entry **out) {
+  uint8_t *copy;
+  int rc;
+  if ((rc = grow_entries(s, m, (uint64_t)s->count + 1)) ||
+      (rc = crdt__store_key(s, m, key, len, &copy)))
+    return rc;
+  crdt__entry *e = &s->entries[s->count++];
+  memset(e, 0, sizeof *e);
+  e->key = copy;
+  e->keylen = (uint32_t)len;
+  e->hash = hash;
+  *out = e;
+  return 0;
+}
+
+int crdt__store_index(crdt__store *s, const crdt_allocator *m) {
+  uint64_t old_slots = s->index ? (uint64_t)s->mask + 1 : 0;
+  crdt__free(m, s->index, old_slots * sizeof *s->index);
+  s->index = NULL;
+  s->mask = 0;
+  if (!s->count) return 0;
+  uint64_t size = index_slots_for(s->count, 0);
+  uint32_t *index = crdt__calloc(m, (size_t)size, sizeof *index);
+  if (!index) return CRDT_ENOMEM;
+  const uint32_t mask = (uint32_t)size - 1;
+  for (uint32_t n = 0; n < s->count; n++) {
+    const crdt__entry *e = &s->entries[n];
+    if (n + PREFETCH_FAR < s->count)
+      prefetch(&index[e[PREFETCH_FAR].hash & mask]);
+    uint32_t i = e->hash & mask, v;
+    for (; (v = index[i]) != 0; i = (i + 1) & mask) {
+      const crdt__entry *o = &s->entries[(v & mask) - 1];
+      if ((v & ~mask) == (e->hash & ~mask) && o->hash == e->hash &&
+          o->keylen == e->keylen &&
+          (e->keylen == 0 || memcmp(o->key, e->key, e->keylen) == 0)) {
+        crdt__free(m, index, (size_t)size * sizeof *index);
+        return CRDT_EORDER;
+      }
+    }
+    index[i] = slot_value(mask, e->hash, n);
+  }
+  s->index = index;
+  s->mask = mask;
   return 0;
 }
 
@@ -295,7 +405,7 @@ crdt__entry *crdt__store_put(crdt__store *s, uint8_t *key, uint32_t keylen,
   e->key = key;
   e->keylen = keylen;
   e->hash = hash;
-  index_put(s->index, s->mask, hash, ++s->count);
+  index_put(s->index, s->mask, hash, s->count++);
   return e;
 }
 
@@ -323,7 +433,8 @@ void crdt__store_delete(crdt__store *s, const crdt_allocator *m,
   entry_release(s, e, m);
   index_remove_at(s, index_slot_of(s, n));
   if (n != last) {
-    s->index[index_slot_of(s, last)] = n + 1;
+    s->index[index_slot_of(s, last)] =
+        slot_value(s->mask, s->entries[last].hash, n);
     s->entries[n] = s->entries[last];
   }
   s->count--;
@@ -371,9 +482,9 @@ int crdt__store_copy(crdt__store *dst, const crdt_allocator *m,
       if (!to.dots.many) goto fail;
       memcpy(to.dots.many, from->dots.many, from->ndots * sizeof *to.dots.many);
     }
-    dst->entries[dst->count] = to;
-    index_put(dst->index, dst->mask, to.hash, ++dst->count);
+    dst->entries[dst->count++] = to;
   }
+  index_build(dst->index, dst->mask, dst->entries, dst->count);
   return 0;
 fail:
   crdt__store_free(dst, m);
@@ -658,6 +769,10 @@ int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
 
   for (uint32_t j = 0; j < s2->count; j++) {
     const crdt__entry *e2 = &s2->entries[j];
+    if (j + PREFETCH_FAR < s2->count)
+      prefetch_slot(&dst->store, e2[PREFETCH_FAR].hash);
+    if (j + PREFETCH_NEAR < s2->count)
+      prefetch_entry(&dst->store, e2[PREFETCH_NEAR].hash);
     crdt__entry *e1 = crdt__store_find(&dst->store, e2->key, e2->keylen, e2->hash);
     bool packable;
     uint32_t unseen = count_unseen(&jm, e2, &packable);
@@ -686,6 +801,9 @@ int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
   }
   if (scratch_n && !(scratch = crdt__alloc(m, scratch_n))) goto oom;
   for (uint32_t j = 0; j < s2->count && nfresh < new_keys; j++) {
+    if (j + PREFETCH_FAR < s2->count && where[j + PREFETCH_FAR] != WHERE_NONE &&
+        where[j + PREFETCH_FAR] >= old_count)
+      prefetch_slot(&dst->store, s2->entries[j + PREFETCH_FAR].hash);
     if (where[j] == WHERE_NONE || where[j] < old_count) continue;
     const crdt__entry *e2 = &s2->entries[j];
     bool packable = true;
@@ -708,6 +826,8 @@ int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
   /* Phase 2. */
   uint32_t nempty = 0;
   for (uint32_t j = 0; j < s2->count; j++) {
+    if (j + PREFETCH_FAR < s2->count && where[j + PREFETCH_FAR] < old_count)
+      prefetch(&dst->store.entries[where[j + PREFETCH_FAR]]);
     uint32_t n = where[j];
     if (n == WHERE_NONE) continue;
     if (visited) visited[n] = 1;

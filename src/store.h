@@ -154,6 +154,21 @@ void crdt__store_key_drop(crdt__store *s, uint8_t *key, size_t len);
  * valid across puts that follow a reserve. */
 crdt__entry *crdt__store_put(crdt__store *s, uint8_t *key, uint32_t keylen,
                              uint32_t hash);
+/* For decoders, which define many keys in a row: room for `extra` more
+ * entries (not in the index), and appending an entry for a
+ * copy of `key` (CRDT_EINVAL past CRDT__KEY_MAX, CRDT_ETOOMANY,
+ * CRDT_ENOMEM) without indexing it. Until crdt__store_index has run, the
+ * store supports only further appends, access by entry number, and
+ * crdt__store_free. */
+int crdt__store_reserve_entries(crdt__store *s, const crdt_allocator *m,
+                                uint32_t extra);
+int crdt__store_append(crdt__store *s, const crdt_allocator *m,
+                       const void *key, size_t len, uint32_t hash,
+                       crdt__entry **out);
+/* Rebuilds the index over every entry, in one pass. CRDT_EORDER when two
+ * entries have the same key, CRDT_ENOMEM; after an error the store has no
+ * index and may only be freed. */
+int crdt__store_index(crdt__store *s, const crdt_allocator *m);
 /* Copies `key` and inserts it (reserve + copy + put); atomic. */
 int crdt__store_insert(crdt__store *s, const crdt_allocator *m,
                        const void *key, size_t len, uint32_t hash,

@@ -499,7 +499,7 @@ int crdt__wire_get_causal(crdt__rbuf *r, const crdt_allocator *m,
      * left, so a lying count cannot make us allocate past the input. */
     uint64_t room = n < crdt__r_left(r) / 2 ? n : crdt__r_left(r) / 2;
     if (room > UINT32_MAX / 4) room = UINT32_MAX / 4;
-    if ((rc = crdt__store_reserve(s, m, (uint32_t)room))) return rc;
+    if ((rc = crdt__store_reserve_entries(s, m, (uint32_t)room))) return rc;
     for (uint64_t j = 0; j < n; j++) {
       uint64_t head;
       if ((rc = crdt__r_varint(r, &head))) return rc;
@@ -522,10 +522,9 @@ int crdt__wire_get_causal(crdt__rbuf *r, const crdt_allocator *m,
         if ((rc = crdt__r_varint(r, &len))) return rc;
         if (len > CRDT__KEY_MAX) return CRDT_ELENGTH;
         if ((rc = crdt__r_bytes(r, (size_t)len, &key))) return rc;
+        /* A key defined twice is found when the index is built. */
         uint32_t hash = crdt__key_hash(key, (size_t)len);
-        if (crdt__store_find(s, key, (size_t)len, hash))
-          return CRDT_EORDER; /* the same key defined twice */
-        if ((rc = crdt__store_insert(s, m, key, (size_t)len, hash, &e)))
+        if ((rc = crdt__store_append(s, m, key, (size_t)len, hash, &e)))
           return rc;
       }
       if (values && (rc = crdt__r_zigzag(r, &dv.value))) return rc;
@@ -554,10 +553,13 @@ int crdt__wire_get_causal(crdt__rbuf *r, const crdt_allocator *m,
     prev_key = key;
     prev_len = (size_t)len;
     uint32_t hash = crdt__key_hash(key, (size_t)len);
-    if (crdt__store_find(s, key, (size_t)len, hash)) return CRDT_EORDER;
     crdt__entry *e;
-    if ((rc = crdt__store_insert(s, m, key, (size_t)len, hash, &e))) return rc;
+    if ((rc = crdt__store_append(s, m, key, (size_t)len, hash, &e))) return rc;
   }
+  if (crdt__r_left(r)) return CRDT_ETRAILING;
+  /* Entries were appended without lookups; a key defined twice (as two dot
+   * keys, two markers, or both) is found here. */
+  if ((rc = crdt__store_index(s, m))) return rc;
   c->keyed = keyed;
-  return crdt__r_left(r) ? CRDT_ETRAILING : 0;
+  return 0;
 }
