@@ -257,10 +257,12 @@ static uint32_t index_slot_of(const crdt__store *s, uint32_t n) {
 /* Batch loops (joins, rehashing, copies) touch one random index slot and
  * entry per key; in a store larger than the caches each is a miss. They
  * prefetch a fixed distance ahead so that the misses overlap: the slot of
- * the key PREFETCH_FAR ahead, and the entry its slot names (by then
- * cached) for the key PREFETCH_NEAR ahead. */
+ * the key PREFETCH_FAR ahead, the entry its slot names (by then cached) for
+ * the key PREFETCH_NEAR ahead, and that entry's key bytes PREFETCH_KEY
+ * ahead. */
 #define PREFETCH_FAR 16
 #define PREFETCH_NEAR 8
+#define PREFETCH_KEY 4
 #if defined(__GNUC__) || defined(__clang__)
 #define prefetch(p) __builtin_prefetch(p)
 #else
@@ -271,13 +273,24 @@ static inline void prefetch_slot(const crdt__store *s, uint32_t hash) {
   if (s->index) prefetch(&s->index[hash & s->mask]);
 }
 
-static inline void prefetch_entry(const crdt__store *s, uint32_t hash) {
-  if (!s->index) return;
+/* The entry named by the key's home slot, when its tag matches, or NULL. */
+static inline const crdt__entry *home_entry(const crdt__store *s,
+                                            uint32_t hash) {
+  if (!s->index) return NULL;
   uint32_t v = s->index[hash & s->mask];
-  if (v && (v & ~s->mask) == (hash & ~s->mask)) {
-    const crdt__entry *e = &s->entries[(v & s->mask) - 1];
-    prefetch(e);
-  }
+  if (v && (v & ~s->mask) == (hash & ~s->mask))
+    return &s->entries[(v & s->mask) - 1];
+  return NULL;
+}
+
+static inline void prefetch_entry(const crdt__store *s, uint32_t hash) {
+  const crdt__entry *e = home_entry(s, hash);
+  if (e) prefetch(e);
+}
+
+static inline void prefetch_key(const crdt__store *s, uint32_t hash) {
+  const crdt__entry *e = home_entry(s, hash);
+  if (e && e->hash == hash) prefetch(e->key);
 }
 
 /* Rebuilds an index of mask + 1 zeroed slots from entries[0 .. count). */
@@ -438,6 +451,32 @@ void crdt__store_delete(crdt__store *s, const crdt_allocator *m,
     s->entries[n] = s->entries[last];
   }
   s->count--;
+}
+
+/* A deletion reads the entries of the slots after its own (backward shift),
+ * each a likely cache miss in a large store; past one deletion in 32
+ * entries, compacting the array and rebuilding the index in place (a
+ * sequential pass, prefetched) is cheaper. */
+void crdt__store_sweep(crdt__store *s, const crdt_allocator *m) {
+  uint32_t empty = 0;
+  for (uint32_t n = 0; n < s->count; n++) empty += s->entries[n].ndots == 0;
+  if (!empty) return;
+  if (empty < s->count / 32) {
+    for (uint32_t n = s->count; n-- > 0;)
+      if (s->entries[n].ndots == 0) crdt__store_delete(s, m, &s->entries[n]);
+    return;
+  }
+  uint32_t kept = 0;
+  for (uint32_t n = 0; n < s->count; n++) {
+    crdt__entry *e = &s->entries[n];
+    if (e->ndots == 0)
+      entry_release(s, e, m);
+    else
+      s->entries[kept++] = *e;
+  }
+  s->count = kept;
+  memset(s->index, 0, ((size_t)s->mask + 1) * sizeof *s->index);
+  index_build(s->index, s->mask, s->entries, kept);
 }
 
 void crdt__store_free(crdt__store *s, const crdt_allocator *m) {
@@ -773,6 +812,8 @@ int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
       prefetch_slot(&dst->store, e2[PREFETCH_FAR].hash);
     if (j + PREFETCH_NEAR < s2->count)
       prefetch_entry(&dst->store, e2[PREFETCH_NEAR].hash);
+    if (j + PREFETCH_KEY < s2->count)
+      prefetch_key(&dst->store, e2[PREFETCH_KEY].hash);
     crdt__entry *e1 = crdt__store_find(&dst->store, e2->key, e2->keylen, e2->hash);
     bool packable;
     uint32_t unseen = count_unseen(&jm, e2, &packable);
@@ -851,9 +892,7 @@ int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
       crdt__entry_retain(e1, unseen_by_src, &jm);
       crdt__entry_shrink(e1, m);
     }
-    for (uint32_t n = dst->store.count; n-- > 0;)
-      if (dst->store.entries[n].ndots == 0)
-        crdt__store_delete(&dst->store, m, &dst->store.entries[n]);
+    crdt__store_sweep(&dst->store, m);
   } else {
     crdt__sort(where, nempty, sizeof *where, u32_desc, NULL);
     for (uint32_t k = 0; k < nempty; k++)

@@ -177,6 +177,10 @@ int crdt__store_insert(crdt__store *s, const crdt_allocator *m,
  * entry numbers past it are invalid afterwards. */
 void crdt__store_delete(crdt__store *s, const crdt_allocator *m,
                         crdt__entry *e);
+/* Deletes every entry without dots, one by one when they are few, else by
+ * compacting the array and rebuilding the index in place. Entry numbers
+ * and pointers are invalid afterwards. Never fails. */
+void crdt__store_sweep(crdt__store *s, const crdt_allocator *m);
 /* Compacts the key arena when deleted keys outweigh live ones. Moves keys:
  * call it at the end of an operation, when no key pointer (the caller's
  * argument may point into the arena) is still in use. Never fails. */

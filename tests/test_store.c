@@ -1055,6 +1055,68 @@ static void test_store_index_survives_many_keys(void **state) {
   assert_no_leaks();
 }
 
+/* Sweeps of a few emptied entries (deleted one by one) and of many (array
+ * compacted, index rebuilt in place) leave exactly the other keys findable,
+ * with their payloads. */
+static void sweep_against_reference(uint32_t (*h)(unsigned), unsigned every) {
+  enum { NKEYS = 1024 };
+  crdt__store s = {0};
+  for (unsigned i = 0; i < NKEYS; i++) index_insert(&s, i, h);
+  unsigned emptied = 0;
+  for (unsigned i = 0; i < NKEYS; i += every) {
+    index_find(&s, i, h)->ndots = 0;
+    emptied++;
+  }
+  crdt__store_sweep(&s, &mem);
+  assert_int_equal(s.count, NKEYS - emptied);
+  uint32_t in_use = 0;
+  for (uint32_t k = 0; k <= s.mask; k++) in_use += s.index[k] != 0;
+  assert_int_equal(in_use, s.count);
+  for (unsigned i = 0; i < NKEYS; i++)
+    assert_int_equal(index_find(&s, i, h) != NULL, i % every != 0);
+  crdt__store_sweep(&s, &mem); /* nothing left to delete */
+  assert_int_equal(s.count, NKEYS - emptied);
+  crdt__store_free(&s, &mem);
+}
+
+static void test_store_sweep_few_and_many(void **state) {
+  (void)state;
+  sweep_against_reference(real_hash, 400); /* 3 of 1024: one by one */
+  sweep_against_reference(real_hash, 3);   /* 342: rebuilt */
+  sweep_against_reference(crowded_hash, 400);
+  sweep_against_reference(crowded_hash, 3);
+  assert_no_leaks();
+}
+
+/* Appending without lookups, then indexing once, finds every key and
+ * reports a key appended twice. */
+static void test_store_append_then_index(void **state) {
+  (void)state;
+  crdt__store s = {0};
+  crdt__entry *e;
+  for (unsigned i = 0; i < 300; i++) {
+    char key[16];
+    int n = snprintf(key, sizeof key, "key-%u", i);
+    assert_int_equal(crdt__store_append(&s, &mem, key, (size_t)n,
+                                        real_hash(i), &e), 0);
+    assert_int_equal(crdt__entry_reserve(e, &mem, 1, true), 0);
+    crdt__entry_push(e, dv(1, 0, 0));
+  }
+  assert_null(s.index);
+  assert_int_equal(crdt__store_index(&s, &mem), 0);
+  for (unsigned i = 0; i < 300; i++) {
+    char key[16];
+    int n = snprintf(key, sizeof key, "key-%u", i);
+    assert_non_null(crdt__store_find(&s, key, (size_t)n, real_hash(i)));
+  }
+  assert_int_equal(crdt__store_append(&s, &mem, "key-7", 5, real_hash(7), &e),
+                   0);
+  assert_int_equal(crdt__store_index(&s, &mem), CRDT_EORDER);
+  assert_null(s.index);
+  crdt__store_free(&s, &mem);
+  assert_no_leaks();
+}
+
 static void test_store_empty_key_and_copy(void **state) {
   (void)state;
   crdt__causal a = {0};
@@ -1191,6 +1253,8 @@ int main(void) {
       T(test_store_entry_sum_is_order_independent),
       T(test_store_index_survives_crowded_hashes),
       T(test_store_index_survives_many_keys),
+      T(test_store_sweep_few_and_many),
+      T(test_store_append_then_index),
       T(test_store_empty_key_and_copy),
       T(test_store_equality_ignores_insertion_and_replica_order),
       T(test_store_sorted_orders_are_canonical),
