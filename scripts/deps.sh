@@ -9,7 +9,7 @@
 #   --coverage  also gcovr (scripts/coverage.sh)
 set -euo pipefail
 
-packages=(cmake gcc libc6-dev make pkg-config uthash-dev libxxhash-dev libcmocka-dev)
+packages=(cmake gcc libc6-dev make pkg-config libxxhash-dev libcmocka-dev)
 for arg in "$@"; do
     case $arg in
         --clang) packages+=(clang) ;;

@@ -10,21 +10,30 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "uthash_cfg.h"
+#include "mem.h"
 
 #define CRDT__NO_REPLICA UINT32_MAX
 
 typedef struct crdt__rid {
-  UT_hash_handle hh;
   uint32_t index;
+  uint32_t hash; /* crdt__key_hash of the id */
   uint8_t len;
-  char id[]; /* len bytes + NUL */
+  char id[];     /* len bytes + NUL */
 } crdt__rid;
+
+/* Ids live in chunks that never move (so crdt__rid pointers are stable),
+ * allocated in index order, so dropping the newest ids rolls the chunks
+ * back. They are found through an open-addressing table of 4-byte slots:
+ * index + 1 in the bits of the mask, the id hash's other bits above them
+ * (as in the element index, see store.h); load at most 1/2. */
+typedef struct crdt__rchunk crdt__rchunk;
 
 typedef struct crdt__replicas {
   crdt__rid **by_index;
   uint32_t count, cap;
-  crdt__rid *by_id; /* uthash head */
+  uint32_t *slots; /* mask + 1 slots, or NULL */
+  uint32_t mask;
+  crdt__rchunk *chunks; /* newest first */
 } crdt__replicas;
 
 /* Checks that `id` is a valid replica id (1..CRDT_REPLICA_MAX bytes) and

@@ -244,5 +244,11 @@ typedef struct crdt__op {
 
 int crdt__causal_record(crdt__causal *delta, const crdt_allocator *m,
                         const crdt__replicas *from, const crdt__op *op);
+/* The same, always by building the operation's delta as a state and joining
+ * it (crdt__causal_record does that only for large operations and read
+ * contexts); the reference the direct path is tested against. */
+int crdt__causal_record_by_join(crdt__causal *delta, const crdt_allocator *m,
+                                const crdt__replicas *from,
+                                const crdt__op *op);
 
 #endif

@@ -928,24 +928,29 @@ static void test_mvreg_oom_leaves_everything_unchanged(void **state) {
   static const struct {
     const char *name;
     int (*run)(void *);
+    bool allocates; /* whether the run needs memory at all */
   } cases[] = {
-      {"write with a foreign token", run_write_token},
-      {"write with a foreign token and delta", run_write_token_delta},
-      {"write with own context and delta", run_write_own_context_delta},
-      {"blind rewrite of a sibling with delta", run_write_existing_blind_delta},
-      {"rewrite of a sibling with a token", run_write_existing_token},
-      {"resolve", run_resolve},
-      {"resolve with delta", run_resolve_delta},
-      {"merge full state", run_merge_full},
-      {"merge delta", run_merge_delta},
-      {"merge state into delta", run_merge_into_delta},
-      {"copy", run_copy},
-      {"context token", run_context},
+      {"write with a foreign token", run_write_token, true},
+      {"write with a foreign token and delta", run_write_token_delta, true},
+      {"write with own context and delta", run_write_own_context_delta, true},
+      {"blind rewrite of a sibling with delta", run_write_existing_blind_delta, true},
+      {"rewrite of a sibling with a token", run_write_existing_token, true},
+      {"resolve", run_resolve, true},
+      {"resolve with delta", run_resolve_delta, true},
+      /* Both replicas and their keys are known to the destination, which
+       * has room: these joins run on stack scratch. */
+      {"merge full state", run_merge_full, false},
+      {"merge delta", run_merge_delta, false},
+      {"merge state into delta", run_merge_into_delta, true},
+      {"copy", run_copy, true},
+      {"context token", run_context, true},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     tu_oom_case c = {cases[i].name, fx_setup, cases[i].run, fx_snapshot,
                      fx_teardown};
-    assert_true(tu_check_oom(&c) > 0);
+    unsigned points = tu_check_oom(&c);
+    if (cases[i].allocates && points == 0)
+      fail_msg("%s: no allocation was exercised", cases[i].name);
   }
 }
 

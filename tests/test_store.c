@@ -656,9 +656,9 @@ static void test_store_join_atomic_under_oom(void **state) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     unsigned points = tu_check_oom(&cases[i]);
-    /* Each needs at least: the replica map, rmap, context growth, index
-     * growth, new keys. */
-    if (points < 5) fail_msg("%s: only %u allocations", cases[i].name, points);
+    /* Each needs at least: the replica ids, context growth, index growth,
+     * new keys (the maps of these small joins are on the stack). */
+    if (points < 4) fail_msg("%s: only %u allocations", cases[i].name, points);
   }
   /* The join the OOM runs ended with, checked against the rule. */
   join_fx *f = setup_full();
@@ -799,6 +799,77 @@ static void test_store_join_matches_reference_random(void **state) {
   /* Both comparison paths were taken many times. */
   assert_true(p.small > 100);
   assert_true(p.large > 100);
+  assert_no_leaks();
+}
+
+/* Recording an operation directly must leave the delta exactly as joining
+ * the operation's delta as a state does: random operations (dots that the
+ * delta has, has seen, or not; values; counters too large to pack) into
+ * random keyed and full states. */
+static void test_store_record_direct_matches_join_random(void **state) {
+  (void)state;
+  tu_rng rng = {0x2EC02Dull};
+  static const char *const ids[4] = {"A", "B", "C", "D"};
+  unsigned emptied = 0, created = 0;
+  for (int round = 0; round < 3000; round++) {
+    uint64_t maxc = 1 + tu_below(&rng, 12);
+    bool keyed = tu_below(&rng, 2);
+    crdt__causal dst, from = {0};
+    random_state(&dst, &rng, maxc, keyed ? 1 + tu_below(&rng, 15) : 0xF, keyed);
+    uint32_t fr[4];
+    for (int i = 0; i < 4; i++) fr[i] = rep(&from, ids[tu_below(&rng, 4)]);
+    crdt__dv add[3], seen[8];
+    crdt__op op = {{0, 0}, NULL, 0, 0, add, 0, seen, 0, NULL, NULL};
+    const char *key = rkeys[tu_below(&rng, RKEYS)];
+    op.key = key;
+    op.keylen = strlen(key);
+    op.hash = hash_of(key);
+    op.dot = (crdt__dot){1 + tu_below(&rng, (unsigned)maxc + 3),
+                         fr[tu_below(&rng, 4)]};
+    op.nadd = tu_below(&rng, 4);
+    for (uint32_t i = 0; i < op.nadd; i++) {
+      uint64_t c = 1 + tu_below(&rng, (unsigned)maxc + 3);
+      if (tu_below(&rng, 8) == 0) c += CRDT__PACK_COUNTER_MAX; /* unpackable */
+      add[i] = (crdt__dv){c, fr[tu_below(&rng, 4)],
+                          tu_below(&rng, 2) ? 0 : (int64_t)tu_below(&rng, 9) - 4};
+      for (uint32_t j = 0; j < i; j++) /* an event adds each dot once */
+        if (add[j].counter == c && add[j].replica == add[i].replica) {
+          op.nadd = i;
+          break;
+        }
+    }
+    op.nseen = tu_below(&rng, 9);
+    for (uint32_t i = 0; i < op.nseen; i++)
+      seen[i] = (crdt__dv){1 + tu_below(&rng, (unsigned)maxc + 1),
+                           fr[tu_below(&rng, 4)], 0};
+    const crdt__entry *target = entry(&dst, key);
+    if (target && target->ndots <= 8 && tu_below(&rng, 3) == 0) {
+      /* What a replica holding dst's dots of the key would see. */
+      op.nseen = target->ndots;
+      for (uint32_t i = 0; i < op.nseen; i++) {
+        crdt__dv d = crdt__entry_dot(target, i);
+        seen[i] = (crdt__dv){
+            d.counter, rep(&from, crdt__replicas_id(&dst.replicas, d.replica,
+                                                    NULL)), 0};
+      }
+    }
+    crdt__causal direct = copy_of(&dst), joined = copy_of(&dst);
+    const crdt__entry *before = entry(&dst, key);
+    assert_int_equal(crdt__causal_record(&direct, &mem, &from.replicas, &op), 0);
+    assert_int_equal(
+        crdt__causal_record_by_join(&joined, &mem, &from.replicas, &op), 0);
+    assert_int_equal(direct.keyed, joined.keyed);
+    assert_true(crdt__causal_equal(&direct, &joined));
+    assert_int_equal(direct.store.count, joined.store.count); /* markers too */
+    const crdt__entry *after = entry(&direct, key);
+    emptied += before && before->ndots && (!after || !after->ndots);
+    created += !before && after;
+    crdt__causal *all[] = {&dst, &from, &direct, &joined};
+    for (int i = 0; i < 4; i++) crdt__causal_free(all[i], &mem);
+  }
+  /* Both kinds of outcome were exercised. */
+  assert_true(emptied > 100);
+  assert_true(created > 500);
   assert_no_leaks();
 }
 
@@ -1254,6 +1325,7 @@ int main(void) {
       T(test_store_index_survives_crowded_hashes),
       T(test_store_index_survives_many_keys),
       T(test_store_sweep_few_and_many),
+      T(test_store_record_direct_matches_join_random),
       T(test_store_append_then_index),
       T(test_store_empty_key_and_copy),
       T(test_store_equality_ignores_insertion_and_replica_order),
