@@ -750,6 +750,17 @@ static int insert_unseen(crdt__store *s, const crdt_allocator *m,
   return 0;
 }
 
+/* Has src seen a dot of some replica that dst has seen dots of? When not,
+ * no dot of dst's store is in src's context. O(src's replicas). */
+static bool src_saw_dst_replicas(const crdt__causal *dst,
+                                 const crdt__causal *src,
+                                 const uint32_t *map) {
+  for (uint32_t i = 0; i < src->replicas.count; i++)
+    if (crdt__vv_get(&src->ctx.top, i) && crdt__vv_get(&dst->ctx.top, map[i]))
+      return true;
+  return false;
+}
+
 #define WHERE_NONE UINT32_MAX /* src key absent from dst, nothing to add */
 
 static int u32_desc(const void *a, const void *b, const void *ctx) {
@@ -793,15 +804,15 @@ int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
     return rc;
   }
   nrmap = dst->replicas.count;
-  if (nrmap) {
-    if (nrmap > CRDT__SMALL &&
-        !(rmap = crdt__alloc(m, crdt__mul(nrmap, sizeof *rmap))))
-      goto oom;
-    for (uint32_t i = 0; i < nrmap; i++) rmap[i] = CRDT__NO_REPLICA;
-    for (uint32_t i = 0; i < src->replicas.count; i++) rmap[map[i]] = i;
-  }
+  /* A full src drops the dots of dst it has seen (and a keyed dst's
+   * markers), so all of dst's keys need a visit, unless src has seen no dot
+   * of any replica that dst has dots of (as when joining replicas that
+   * wrote concurrently). */
+  const bool walk = !src->keyed && old_count &&
+                    (dst->keyed || src_saw_dst_replicas(dst, src, map));
   if ((rc = crdt__ctx_reserve_join(&dst->ctx, m, nrmap, &src->ctx))) goto fail;
-  join_maps jm = {map, rmap, &dst->ctx, &src->ctx};
+  join_maps jm = {map, NULL, &dst->ctx, &src->ctx};
+  uint32_t common = 0;
   if (s2->count > CRDT__SMALL &&
       !(where = crdt__alloc(m, crdt__mul(s2->count, sizeof *where))))
     goto oom;
@@ -824,6 +835,7 @@ int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
       continue;
     }
     where[j] = (uint32_t)(e1 - dst->store.entries);
+    common++;
     if (unseen &&
         (rc = crdt__entry_reserve(e1, m, e1->ndots + unseen,
                                   packable && e1->ndots + unseen <= 1)))
@@ -832,9 +844,18 @@ int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
         e1->ndots > scratch_n)
       scratch_n = e1->ndots;
   }
+  /* The reverse map, for the src contexts checks of phase 2. */
+  if (walk || common) {
+    if (nrmap > CRDT__SMALL &&
+        !(rmap = crdt__alloc(m, crdt__mul(nrmap, sizeof *rmap))))
+      goto oom;
+    for (uint32_t i = 0; i < nrmap; i++) rmap[i] = CRDT__NO_REPLICA;
+    for (uint32_t i = 0; i < src->replicas.count; i++) rmap[map[i]] = i;
+    jm.rmap = rmap;
+  }
   if ((rc = crdt__store_reserve(&dst->store, m, new_keys))) goto fail;
   nvisited = old_count + new_keys;
-  if (nvisited && !src->keyed) {
+  if (nvisited && walk) {
     if (nvisited <= CRDT__SMALL)
       memset(visited = small_visited, 0, nvisited);
     else if (!(visited = crdt__calloc(m, nvisited, 1)))
@@ -877,7 +898,7 @@ int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
     join_entry(e1, &s2->entries[j], &jm, scratch, m);
     if (e1->ndots == 0 && !keep_markers) where[nempty++] = n;
   }
-  if (!src->keyed) {
+  if (walk) {
     for (uint32_t n = 0; n < old_count; n++) {
       crdt__entry *e1 = &dst->store.entries[n];
       if (visited[n]) continue;

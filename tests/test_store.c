@@ -802,6 +802,47 @@ static void test_store_join_matches_reference_random(void **state) {
   assert_no_leaks();
 }
 
+/* c with every replica id renamed (A -> X, B -> Y, C -> Z): the same keys,
+ * dots and values, from replicas nobody else has seen. */
+static crdt__causal renamed(const crdt__causal *c) {
+  static const char *const to[3] = {"X", "Y", "Z"};
+  crdt__causal out = {0};
+  for (int r = 0; r < 3; r++) {
+    for (uint64_t n = 1; n <= ctx_top(c, rreps[r]); n++) {
+      if (!ctx_has(c, rreps[r], n)) continue;
+      const char *key = rkeys[key_of(r, n)];
+      if (has(c, key, rreps[r], n))
+        put(&out, key, to[r], n, value_at(c, key, rreps[r], n));
+      else
+        see(&out, to[r], n);
+    }
+  }
+  return out;
+}
+
+/* Joins of states whose contexts share no replica need not visit the keys
+ * only the destination has (the source cannot have seen their dots): the
+ * rule still holds, shared keys included. */
+static void test_store_join_of_unrelated_replicas(void **state) {
+  (void)state;
+  tu_rng rng = {0x5EA5EDull};
+  for (int round = 0; round < 300; round++) {
+    uint64_t maxc = 2 + tu_below(&rng, 20);
+    crdt__causal a, b;
+    random_state(&a, &rng, maxc, 0xF, false);
+    random_state(&b, &rng, maxc, 0xF, false);
+    crdt__causal x = renamed(&b);
+    check_full_join(&a, &x, NULL);
+    /* And once the other side has seen some of them, the walk is back. */
+    crdt__causal ax = copy_of(&a);
+    join(&ax, &x);
+    check_full_join(&ax, &b, NULL);
+    crdt__causal *all[] = {&a, &b, &x, &ax};
+    for (int i = 0; i < 4; i++) crdt__causal_free(all[i], &mem);
+  }
+  assert_no_leaks();
+}
+
 /* Recording an operation directly must leave the delta exactly as joining
  * the operation's delta as a state does: random operations (dots that the
  * delta has, has seen, or not; values; counters too large to pack) into
@@ -1326,6 +1367,7 @@ int main(void) {
       T(test_store_index_survives_many_keys),
       T(test_store_sweep_few_and_many),
       T(test_store_record_direct_matches_join_random),
+      T(test_store_join_of_unrelated_replicas),
       T(test_store_append_then_index),
       T(test_store_empty_key_and_copy),
       T(test_store_equality_ignores_insertion_and_replica_order),
