@@ -6,6 +6,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* XXH3 compiled in (from the system's xxhash.h): keys are short, and a
+ * call through the shared library costs as much as hashing them. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "sort.h"
@@ -340,8 +343,8 @@ static uint64_t index_slots_for(uint64_t need, uint64_t slots) {
   return size;
 }
 
-int crdt__store_reserve(crdt__store *s, const crdt_allocator *m,
-                        uint32_t extra) {
+int crdt__store_grow(crdt__store *s, const crdt_allocator *m,
+                     uint32_t extra) {
   uint64_t need = (uint64_t)s->count + extra;
   int rc = grow_entries(s, m, need);
   if (rc) return rc;

@@ -141,8 +141,14 @@ int64_t crdt__entry_sum(const crdt__entry *e);
 crdt__entry *crdt__store_find(const crdt__store *s, const void *key,
                               size_t len, uint32_t hash);
 /* Room for `extra` more entries. On error s is unchanged (logically). */
-int crdt__store_reserve(crdt__store *s, const crdt_allocator *m,
-                        uint32_t extra);
+int crdt__store_grow(crdt__store *s, const crdt_allocator *m, uint32_t extra);
+static inline int crdt__store_reserve(crdt__store *s, const crdt_allocator *m,
+                                      uint32_t extra) {
+  uint64_t need = (uint64_t)s->count + extra;
+  if (s->index && need <= s->cap && need * 4 <= ((uint64_t)s->mask + 1) * 3)
+    return 0; /* the usual case: room already */
+  return crdt__store_grow(s, m, extra);
+}
 /* Copies a key into the store's arena (NULL for an empty key); CRDT_EINVAL
  * for keys longer than CRDT__KEY_MAX. A copy not handed to crdt__store_put
  * must be returned with crdt__store_key_drop. */
