@@ -53,19 +53,27 @@ static bool pvent_eq(const crdt__pvent *a, const crdt__pvent *b) {
          a->payload[1] == b->payload[1];
 }
 
+/* Makes cap >= `len` (len and the entries unchanged). On CRDT_ENOMEM v is
+ * unchanged. Capacities are powers of two from 1: most vectors are small
+ * (a counter that has not merged has one entry), and a small state's parts
+ * close together are what merging many of them reads. */
+static int grow(crdt__pervec *v, const crdt_allocator *m, uint32_t len) {
+  if (len <= v->cap) return 0;
+  uint32_t cap = v->cap ? v->cap : 1;
+  while (cap < len) cap = cap > UINT32_MAX / 2 ? len : cap * 2;
+  crdt__pvent *grown = crdt__realloc(m, v->entries, v->cap * sizeof *grown,
+                                     crdt__mul(cap, sizeof *grown));
+  if (!grown) return CRDT_ENOMEM;
+  v->entries = grown;
+  v->cap = cap;
+  return 0;
+}
+
 int crdt__pervec_reserve(crdt__pervec *v, const crdt_allocator *m,
                          uint32_t len) {
   if (len <= v->len) return 0;
-  if (len > v->cap) {
-    uint32_t cap = v->cap ? v->cap : 4;
-    while (cap < len) cap = cap > UINT32_MAX / 2 ? len : cap * 2;
-    crdt__pvent *grown =
-        crdt__realloc(m, v->entries, v->cap * sizeof *grown,
-                      crdt__mul(cap, sizeof *grown));
-    if (!grown) return CRDT_ENOMEM;
-    v->entries = grown;
-    v->cap = cap;
-  }
+  int rc = grow(v, m, len);
+  if (rc) return rc;
   memset(v->entries + v->len, 0, (len - v->len) * sizeof *v->entries);
   v->len = len;
   return 0;
@@ -81,15 +89,21 @@ int crdt__pervec_slot(crdt__pervec *v, const crdt_allocator *m, const char *id,
   return rc;
 }
 
-void crdt__pervec_set(crdt__pervec *v, uint32_t i, crdt__pvent e) {
+/* crdt__pervec_set, inlined where a join calls it per entry. */
+static inline void set_entry(crdt__pervec *v, uint32_t i,
+                             const crdt__pvent *e) {
   crdt__pvent *old = &v->entries[i];
   for (unsigned k = 0; k < 2; k++) {
     /* total >= old payload always, so the subtraction cannot wrap. */
     crdt__wide dropped = {0, old->payload[k]};
     v->total[k] = crdt__wide_add(crdt__wide_sub(v->total[k], dropped),
-                                 e.payload[k]);
+                                 e->payload[k]);
   }
-  *old = e;
+  *old = *e;
+}
+
+void crdt__pervec_set(crdt__pervec *v, uint32_t i, crdt__pvent e) {
+  set_entry(v, i, &e);
 }
 
 int crdt__pervec_bump(const crdt__pervec *v, uint32_t i, unsigned k,
@@ -112,22 +126,98 @@ int crdt__pervec_join_one(crdt__pervec *dst, const crdt_allocator *m,
   return 0;
 }
 
-int crdt__pervec_join(crdt__pervec *dst, const crdt_allocator *m,
-                      const crdt__pervec *src) {
-  if (dst == src) return 0;
-  uint32_t before = dst->replicas.count, n = src->replicas.count;
+/* Replicas of src that dst does not know are added to dst's table; their
+ * entry there (index j, just added, < cap: see grow) is zero, so it simply
+ * becomes src's entry (every entry is >= the zero entry). */
+static inline void join_entry(crdt__pervec *dst, uint32_t j,
+                              const crdt__pvent *e) {
+  if (j == dst->len) dst->len++; /* else an entry kept past the table: zero */
+  dst->entries[j] = *e;
+  dst->total[0] = crdt__wide_add(dst->total[0], e->payload[0]);
+  dst->total[1] = crdt__wide_add(dst->total[1], e->payload[1]);
+}
+
+/* join_single when src's replica is new to dst and dst has no room for it:
+ * the entry's room first, so that adding the replica, which grows the
+ * replica table, is the last step that can fail. Kept out of line: inlined,
+ * its calls would cost join_single's common path register saves. */
+__attribute__((noinline)) static int
+join_single_grown(crdt__pervec *dst, const crdt_allocator *m,
+                  const crdt__rid *rid, const crdt__pvent *e) {
+  uint32_t j;
+  int rc;
+  if ((rc = grow(dst, m, dst->replicas.count + 1)) ||
+      (rc = crdt__replicas_add_grown(&dst->replicas, m, rid, &j)))
+    return rc;
+  join_entry(dst, j, e);
+  return 0;
+}
+
+/* dst := dst ⊔ src for a src with one replica (a counter merged from its
+ * own replica, the common case): one probe, no map, and when dst has room
+ * the new replica takes the slot the probe ended at. Growing is left to
+ * join_single_grown, so this path makes no call. */
+static int join_single(crdt__pervec *dst, const crdt_allocator *m,
+                       const crdt__pervec *src) {
+  const crdt__rid *rid = src->replicas.by_index[0];
+  const crdt__pvent *e = &src->entries[0];
+  uint32_t slot;
+  uint32_t j = crdt__replicas_probe(&dst->replicas, rid->id, rid->len,
+                                    rid->hash, &slot);
+  if (j != CRDT__NO_REPLICA) {
+    if (pvent_greater(e, &dst->entries[j])) set_entry(dst, j, e);
+    return 0;
+  }
+  if (dst->replicas.count >= dst->cap ||
+      !crdt__replicas_has_room(&dst->replicas, 1, crdt__rid_size(rid->len)))
+    return join_single_grown(dst, m, rid, e);
+  join_entry(dst, crdt__replicas_add_at(&dst->replicas, rid, slot), e);
+  return 0;
+}
+
+/* Each of src's replicas is looked up in dst by the hash its table stores
+ * (no hashing), and the missing ones are counted; room for exactly those is
+ * reserved (replica table and entries), after which nothing can fail, so
+ * nothing ever needs undoing. The lookups are kept in a map, on the stack
+ * up to CRDT__SMALL replicas. */
+static int join_many(crdt__pervec *dst, const crdt_allocator *m,
+                     const crdt__pervec *src) {
+  const uint32_t n = src->replicas.count;
+  crdt__rid *const *rids = src->replicas.by_index;
   uint32_t small[CRDT__SMALL], *map = small;
   if (n > CRDT__SMALL && !(map = crdt__alloc(m, crdt__mul(n, sizeof *map))))
     return CRDT_ENOMEM;
-  int rc = crdt__replicas_map_into(&dst->replicas, m, &src->replicas, map);
-  if (!rc && (rc = crdt__pervec_reserve(dst, m, dst->replicas.count)))
-    crdt__replicas_truncate(&dst->replicas, m, before);
+  uint32_t missing = 0;
+  size_t bytes = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    map[i] = crdt__replicas_find_rid(&dst->replicas, rids[i]);
+    if (map[i] == CRDT__NO_REPLICA) {
+      missing++;
+      bytes += crdt__rid_size(rids[i]->len);
+    }
+  }
+  int rc = 0;
+  if (missing &&
+      !(rc = crdt__replicas_reserve(&dst->replicas, m, missing, bytes)))
+    rc = grow(dst, m, dst->replicas.count + missing);
   if (!rc)
-    for (uint32_t i = 0; i < n; i++)
-      if (pvent_greater(&src->entries[i], &dst->entries[map[i]]))
-        crdt__pervec_set(dst, map[i], src->entries[i]);
+    for (uint32_t i = 0; i < n; i++) {
+      const uint32_t j = map[i];
+      if (j == CRDT__NO_REPLICA)
+        join_entry(dst, crdt__replicas_add_rid(&dst->replicas, rids[i]),
+                   &src->entries[i]);
+      else if (pvent_greater(&src->entries[i], &dst->entries[j]))
+        set_entry(dst, j, &src->entries[i]);
+    }
   if (map != small) crdt__free(m, map, n * sizeof *map);
   return rc;
+}
+
+int crdt__pervec_join(crdt__pervec *dst, const crdt_allocator *m,
+                      const crdt__pervec *src) {
+  if (dst == src) return 0;
+  if (src->replicas.count == 1) return join_single(dst, m, src);
+  return join_many(dst, m, src);
 }
 
 /* The entry of a's replica i in b (zero when b does not know the id). */

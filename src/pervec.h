@@ -18,10 +18,12 @@
  *
  * Layout: a replica table plus one dense array of entries indexed by replica
  * index. Invariant: len >= replicas.count (every interned replica has an
- * entry: interning and reserving go together, and an intern is undone when
- * the reserve fails); crdt__pervec_get reads indexes beyond len as zero. `total[k]` caches the sum
- * of payload[k] over all entries as a 128-bit number, so reading a counter
- * is O(1) and no sum can wrap (2^32 replicas of 2^64 fit in 96 bits).
+ * entry: interning and reserving go together; a join reserves first, a
+ * single intern is undone when the reserve fails), and entries past
+ * replicas.count are zero; crdt__pervec_get reads indexes beyond len as
+ * zero. `total[k]` caches the sum of payload[k] over all entries as a
+ * 128-bit number, so reading a counter is O(1) and no sum can wrap (2^32
+ * replicas of 2^64 fit in 96 bits).
  *
  * Fallible steps (allocation) come before changes, so every operation is
  * atomic: on error the vector is unchanged.
@@ -114,8 +116,11 @@ int crdt__pervec_join_one(crdt__pervec *dst, const crdt_allocator *m,
                           const char *id, size_t len, const crdt__pvent *e);
 
 /* dst := dst ⊔ src, per replica the greater entry. Atomic: on error
- * (CRDT_ENOMEM, CRDT_ETOOMANY) dst is unchanged. dst == src does nothing.
- * Linear in the size of src. */
+ * (CRDT_ENOMEM, CRDT_ETOOMANY) dst is unchanged (only its capacity may have
+ * grown). dst == src does nothing. Linear in the size of src; src's ids are
+ * not hashed again (their stored hashes find them in dst), and a src with
+ * one replica, a counter merged from its owner, takes a path without
+ * scratch memory that allocates only when dst must grow. */
 int crdt__pervec_join(crdt__pervec *dst, const crdt_allocator *m,
                       const crdt__pervec *src);
 

@@ -470,6 +470,52 @@ static void test_gcounter_merge_of_1000_replicas_sums_to_500500(void **state) {
   free(c);
 }
 
+/* A counter merged from one replica at a time (the path for a source with
+ * one replica) equals one merged from the group of the same states (the
+ * path for a source with many), whatever the sink knew before. */
+static void test_gcounter_merges_from_single_replicas_equal_the_group_merge(
+    void **state) {
+  (void)state;
+  tu_rng rng = {0xc0417e7u};
+  enum { SOURCES = 90 };
+  for (int round = 0; round < 6; round++) {
+    crdt_gcounter *one_by_one = counter_at("sink"), *grouped = NULL;
+    crdt_gcounter *group = counter_at(NULL);
+    inc(one_by_one, 1 + tu_below(&rng, 9));
+    grouped = copy_of(one_by_one);
+    char id[48];
+    for (int i = 0; i < SOURCES; i++) {
+      /* ids of many lengths; some replicas seen twice, older then newer */
+      snprintf(id, sizeof id, "r%d-%.*s", (int)tu_below(&rng, 60),
+               (int)tu_below(&rng, 30), "abcdefghijklmnopqrstuvwxyz0123");
+      crdt_gcounter *x = counter_at(id);
+      inc(x, 1 + tu_below(&rng, 1000));
+      sync_into(one_by_one, x);
+      sync_into(group, x);
+      if (tu_below(&rng, 3) == 0) {
+        crdt_gcounter *older = copy_of(x);
+        inc(x, 1 + tu_below(&rng, 5));
+        sync_into(one_by_one, x);
+        sync_into(one_by_one, older); /* stale: changes nothing */
+        sync_into(group, x);
+        crdt_gcounter_free(older);
+      }
+      crdt_gcounter_free(x);
+    }
+    sync_into(grouped, group);
+    assert_true(crdt_gcounter_equal(one_by_one, grouped));
+    char *a = tu_object_text(obj(one_by_one));
+    char *b = tu_object_text(obj(grouped));
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    assert_int_equal(compare(one_by_one, grouped), CRDT_EQUAL);
+    crdt_gcounter_free(one_by_one);
+    crdt_gcounter_free(grouped);
+    crdt_gcounter_free(group);
+  }
+}
+
 /* ---- atomicity under allocation failure ------------------------------------------------ */
 
 typedef struct fx {
@@ -542,6 +588,58 @@ static int run_copy(void *p) {
   return crdt_gcounter_copy(f->c, &f->out);
 }
 
+/* Replicas the counter of fx_setup_filled has merged before the run. */
+static unsigned fill;
+
+/* f->c has merged `fill` replicas one at a time; f->other is a counter at
+ * a replica f->c does not know. */
+static void *fx_setup_filled(void) {
+  fx *f = calloc(1, sizeof *f);
+  assert_non_null(f);
+  f->c = counter_at(NULL);
+  char id[16];
+  for (unsigned i = 0; i < fill; i++) {
+    snprintf(id, sizeof id, "F%u", i);
+    crdt_gcounter *x = counter_at(id);
+    inc(x, i + 1);
+    sync_into(f->c, x);
+    crdt_gcounter_free(x);
+  }
+  f->other = counter_at("a-replica-new-here");
+  inc(f->other, 5);
+  f->delta = counter_at(NULL);
+  return f;
+}
+
+/* f->other is a newer state of a replica f->c knows. */
+static void *fx_setup_known(void) {
+  fx *f = fx_setup_filled();
+  sync_into(f->c, f->other);
+  inc(f->other, 2);
+  return f;
+}
+
+static void test_gcounter_merge_from_one_replica_is_atomic_under_oom(
+    void **state) {
+  (void)state;
+  /* Up to 70 replicas: the new replica meets each table of the counter
+   * (entries, replica index, slots, id chunk) full in turn. */
+  unsigned points = 0;
+  for (fill = 0; fill <= 70; fill++) {
+    tu_oom_case c = {"gcounter merge from a new replica", fx_setup_filled,
+                     run_merge, fx_snapshot, fx_teardown};
+    points += tu_check_oom(&c);
+    /* A newer state of a replica the counter knows: nothing to allocate. */
+    tu_oom_case known = {"gcounter merge from a known replica",
+                         fx_setup_known, run_merge, fx_snapshot, fx_teardown};
+    assert_int_equal(tu_check_oom(&known), 0);
+  }
+  print_message("merge from a new replica: %u allocation points failed\n",
+                points);
+  assert_true(points >= 4);
+  fill = 0;
+}
+
 static void test_gcounter_inc_is_atomic_under_oom(void **state) {
   (void)state;
   tu_oom_case plain = {"gcounter inc", fx_setup, run_inc, fx_snapshot,
@@ -584,8 +682,12 @@ int main(void) {
       cmocka_unit_test(test_gcounter_delta_is_the_replicas_new_entry),
       cmocka_unit_test(test_gcounter_laws),
       cmocka_unit_test(test_gcounter_merge_of_1000_replicas_sums_to_500500),
+      cmocka_unit_test(
+          test_gcounter_merges_from_single_replicas_equal_the_group_merge),
       cmocka_unit_test(test_gcounter_inc_is_atomic_under_oom),
       cmocka_unit_test(test_gcounter_merge_and_copy_are_atomic_under_oom),
+      cmocka_unit_test(
+          test_gcounter_merge_from_one_replica_is_atomic_under_oom),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

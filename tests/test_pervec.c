@@ -228,6 +228,115 @@ static void test_pervec_event_tie_breaks_by_payload(void **state) {
   for (size_t i = 0; i < 4; i++) crdt__pervec_free(all[i], &m);
 }
 
+/* ---- the join of a single-replica source ---------------------------------------- */
+
+/* What a vector should hold: ids in interning order, with their entries
+ * (zero for a replica interned without events). */
+typedef struct model {
+  char ids[160][72];
+  crdt__pvent e[160];
+  unsigned n;
+} model;
+
+static crdt__pvent *model_at(model *md, const char *id) {
+  for (unsigned i = 0; i < md->n; i++)
+    if (strcmp(md->ids[i], id) == 0) return &md->e[i];
+  assert_true(md->n < 160);
+  snprintf(md->ids[md->n], sizeof md->ids[0], "%s", id);
+  md->e[md->n] = (crdt__pvent){0, {0, 0}};
+  return &md->e[md->n++];
+}
+
+static bool pvent_above(const crdt__pvent *a, const crdt__pvent *b) {
+  if (a->events != b->events) return a->events > b->events;
+  if (a->payload[0] != b->payload[0]) return a->payload[0] > b->payload[0];
+  return a->payload[1] > b->payload[1];
+}
+
+/* Every replica of the model, at the same index, with the same entry; the
+ * totals are the sums; entries past the table are zero. */
+static void assert_matches(const crdt__pervec *v, const model *md) {
+  assert_int_equal(v->replicas.count, md->n);
+  assert_true(v->len >= v->replicas.count);
+  crdt__wide sum[2] = {{0, 0}, {0, 0}};
+  for (unsigned i = 0; i < md->n; i++) {
+    size_t len;
+    const char *id = crdt__replicas_id(&v->replicas, i, &len);
+    assert_int_equal(len, strlen(md->ids[i]));
+    assert_memory_equal(id, md->ids[i], len + 1);
+    assert_int_equal(crdt__replicas_find(&v->replicas, md->ids[i], len), i);
+    assert_int_equal(v->entries[i].events, md->e[i].events);
+    assert_int_equal(v->entries[i].payload[0], md->e[i].payload[0]);
+    assert_int_equal(v->entries[i].payload[1], md->e[i].payload[1]);
+    for (unsigned k = 0; k < 2; k++)
+      sum[k] = crdt__wide_add(sum[k], md->e[i].payload[k]);
+  }
+  for (uint32_t i = v->replicas.count; i < v->len; i++)
+    assert_true(crdt__pvent_is_zero(&v->entries[i]));
+  for (unsigned k = 0; k < 2; k++)
+    assert_int_equal(crdt__wide_cmp(v->total[k], sum[k]), 0);
+}
+
+/* Ids of every length from 1 to 64 bytes (records of every size), some
+ * sharing long prefixes (the word compares of a lookup). */
+static void random_id(tu_rng *rng, char *out, size_t cap) {
+  unsigned pick = tu_below(rng, 120);
+  if (pick < 64) {
+    unsigned len = 1 + pick;
+    for (unsigned k = 0; k < len; k++) out[k] = (char)('a' + (pick + k) % 26);
+    out[len] = '\0';
+  } else {
+    snprintf(out, cap, "replica-with-a-long-shared-prefix-%u", pick);
+  }
+}
+
+/* The join of a one-replica source (its own path) against a model of the
+ * join, and against the general path: the same source plus a replica dst
+ * knows already with a zero entry (which changes nothing) goes through the
+ * map. The destination grows through every fill level of its tables. */
+static void test_pervec_join_single_agrees_with_model_and_general_path(
+    void **state) {
+  (void)state;
+  crdt_allocator m = mem();
+  tu_rng rng = {0x51a9e7u};
+  for (int round = 0; round < 12; round++) {
+    crdt__pervec dst = {0}, general = {0};
+    model *md = calloc(1, sizeof *md);
+    assert_non_null(md);
+    for (int step = 0; step < 200; step++) {
+      char id[72];
+      random_id(&rng, id, sizeof id);
+      /* small ranges: ties on events with different payloads occur */
+      crdt__pvent e = {tu_below(&rng, 4),
+                       {tu_below(&rng, 4), tu_below(&rng, 2)}};
+      crdt__pervec src = {0}, src2 = {0};
+      uint32_t i;
+      assert_int_equal(crdt__pervec_slot(&src, &m, id, strlen(id), &i), 0);
+      crdt__pervec_set(&src, i, e);
+      assert_int_equal(crdt__pervec_copy(&src2, &m, &src), 0);
+      if (md->n) { /* a replica dst knows, with a zero entry */
+        const char *known = md->ids[tu_below(&rng, md->n)];
+        assert_int_equal(
+            crdt__pervec_slot(&src2, &m, known, strlen(known), &i), 0);
+      }
+      assert_int_equal(crdt__pervec_join(&dst, &m, &src), 0);
+      assert_int_equal(crdt__pervec_join(&general, &m, &src2), 0);
+      crdt__pvent *want = model_at(md, id);
+      if (pvent_above(&e, want)) *want = e;
+      assert_matches(&dst, md);
+      assert_matches(&general, md);
+      /* joining again changes nothing */
+      assert_int_equal(crdt__pervec_join(&dst, &m, &src), 0);
+      assert_matches(&dst, md);
+      crdt__pervec_free(&src, &m);
+      crdt__pervec_free(&src2, &m);
+    }
+    crdt__pervec_free(&dst, &m);
+    crdt__pervec_free(&general, &m);
+    free(md);
+  }
+}
+
 /* ---- equal and compare ------------------------------------------------------------- */
 
 static void test_pervec_equal_matches_ids_and_ignores_zero_entries(
@@ -476,6 +585,64 @@ static void test_pervec_join_one_is_atomic_under_oom(void **state) {
   assert_int_equal(tu_check_oom(&c), 0);
 }
 
+/* Replicas the destination of join_single_run holds before the join. */
+static unsigned fill;
+
+static void *join_single_setup(void) {
+  join_fx *fx = calloc(1, sizeof *fx);
+  assert_non_null(fx);
+  fx->m = mem();
+  char id[16];
+  for (unsigned k = 0; k < fill; k++) {
+    snprintf(id, sizeof id, "D%u", k);
+    put(&fx->dst, &fx->m, id, 1, k, 0);
+  }
+  put(&fx->src, &fx->m, "a-new-replica", 2, 7, 1);
+  return fx;
+}
+
+/* Every replica, entry and total, in index order (any size of vector). */
+static char *join_single_snapshot(void *p) {
+  const crdt__pervec *v = &((join_fx *)p)->dst;
+  dump d = {NULL, 0};
+  char line[160];
+  snprintf(line, sizeof line, "replicas %u total %llx/%llx: ",
+           (unsigned)v->replicas.count, (unsigned long long)v->total[0].lo,
+           (unsigned long long)v->total[1].lo);
+  dump_put(&d, line);
+  assert_true(v->len >= v->replicas.count);
+  for (uint32_t i = 0; i < v->replicas.count; i++) {
+    snprintf(line, sizeof line, "%s=%llu/%llu/%llu ",
+             crdt__replicas_id(&v->replicas, i, NULL),
+             (unsigned long long)v->entries[i].events,
+             (unsigned long long)v->entries[i].payload[0],
+             (unsigned long long)v->entries[i].payload[1]);
+    dump_put(&d, line);
+  }
+  return d.s;
+}
+
+static void test_pervec_join_single_is_atomic_under_oom(void **state) {
+  (void)state;
+  /* At every fill level up to 70 replicas the join meets each table of dst
+   * full in turn: entries, index array, slots, id chunk. */
+  unsigned points = 0;
+  for (fill = 0; fill <= 70; fill++) {
+    tu_oom_case c = {"pervec join of a new single replica", join_single_setup,
+                     join_run, join_single_snapshot, join_teardown};
+    points += tu_check_oom(&c);
+    join_fx *fx = join_single_setup();
+    assert_int_equal(join_run(fx), 0);
+    assert_int_equal(fx->dst.replicas.count, fill + 1);
+    assert_entry(&fx->dst, "a-new-replica", 2, 7, 1);
+    assert_int_equal(fx->dst.total[0].lo, (uint64_t)fill * (fill - 1) / 2 + 7);
+    join_teardown(fx);
+  }
+  print_message("join of a new single replica: %u allocation points failed\n",
+                points);
+  assert_true(points >= 4);
+}
+
 static void test_pervec_copy_is_deep_and_cleans_up_under_oom(void **state) {
   (void)state;
   tu_oom_case c = {"pervec copy", join_setup, copy_run, copy_snapshot,
@@ -496,6 +663,8 @@ int main(void) {
       cmocka_unit_test(test_pervec_join_with_itself_changes_nothing),
       cmocka_unit_test(test_pervec_join_is_commutative_associative_idempotent),
       cmocka_unit_test(test_pervec_event_tie_breaks_by_payload),
+      cmocka_unit_test(
+          test_pervec_join_single_agrees_with_model_and_general_path),
       cmocka_unit_test(test_pervec_equal_matches_ids_and_ignores_zero_entries),
       cmocka_unit_test(test_pervec_compare_cases),
       cmocka_unit_test(test_pervec_bump_ticks_and_refuses_overflow),
@@ -504,6 +673,7 @@ int main(void) {
       cmocka_unit_test(test_pervec_foreach_and_format_are_canonical),
       cmocka_unit_test(test_pervec_join_is_atomic_under_oom),
       cmocka_unit_test(test_pervec_join_one_is_atomic_under_oom),
+      cmocka_unit_test(test_pervec_join_single_is_atomic_under_oom),
       cmocka_unit_test(test_pervec_copy_is_deep_and_cleans_up_under_oom),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
