@@ -20,14 +20,16 @@ static const crdt__codec *codec_of(const crdt__type *t) {
   return NULL;
 }
 
-/* Copies a finished encoding into the caller's buffer. */
+/* Finishes an encoding written with crdt__wbuf_into(buf, cap): the blob is
+ * in the caller's buffer when it fits (a writer only leaves that buffer
+ * when outgrowing it); *size is the blob's size either way. */
 static int deliver(crdt__wbuf *w, void *buf, size_t cap, size_t *size) {
   int rc = w->err;
-  if (!rc) {
+  if (!rc || rc == CRDT_ENOSPC) {
     *size = w->len;
     if (w->len > cap)
       rc = CRDT_ENOSPC;
-    else
+    else if (w->data != buf)
       memcpy(buf, w->data, w->len);
   }
   crdt__wbuf_free(w);
@@ -38,7 +40,7 @@ int crdt_encode(const crdt_object *obj, void *buf, size_t cap, size_t *size) {
   if (!obj || !size || (!buf && cap)) return CRDT_EINVAL;
   const crdt__codec *c = codec_of(obj->type);
   if (!c) return CRDT_ENOTSUP;
-  crdt__wbuf w = {NULL, 0, 0, &obj->mem, 0};
+  crdt__wbuf w = crdt__wbuf_into(buf, cap, &obj->mem);
   crdt__frame_begin(&w, (uint8_t)obj->type->tag, c->wire_flags(obj));
   c->encode(obj, &w);
   crdt__frame_end(&w);
@@ -72,7 +74,7 @@ int crdt_peek(const void *data, size_t len, crdt_blob_info *info) {
 int crdt_context_encode(const crdt_context *ctx, void *buf, size_t cap,
                         size_t *size) {
   if (!ctx || !size || (!buf && cap)) return CRDT_EINVAL;
-  crdt__wbuf w = {NULL, 0, 0, crdt__mem_default(), 0};
+  crdt__wbuf w = crdt__wbuf_into(buf, cap, crdt__mem_default());
   crdt__frame_begin(&w, CRDT__WIRE_TAG_CONTEXT, 0);
   crdt__wire_put_context(&w, crdt__context_ctx(ctx),
                          crdt__context_replicas(ctx));

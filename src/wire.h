@@ -26,17 +26,32 @@
 
 /* ---- writer --------------------------------------------------------------- */
 
+/* Writes into the caller's buffer while it has room (`borrowed`), else into
+ * a buffer of its own that grows by doubling. */
 typedef struct crdt__wbuf {
   uint8_t *data;
   size_t len, cap;
   const crdt_allocator *mem;
-  int err; /* first error (CRDT_ENOMEM); later writes are ignored */
+  int err;       /* first error; later writes are ignored. CRDT_ENOSPC (set
+                    only by crdt__frame_body): `len` is the size needed */
+  bool borrowed; /* data is the caller's: never freed or grown in place */
+  size_t limit;  /* size of the caller's buffer */
+  size_t body;   /* offset of the body once crdt__frame_body wrote its
+                    length up front, else 0 */
 } crdt__wbuf;
+
+/* A writer that fills `buf` (cap bytes; NULL when cap is 0) and allocates
+ * with `m` only if the encoding outgrows it. */
+static inline crdt__wbuf crdt__wbuf_into(void *buf, size_t cap,
+                                         const crdt_allocator *m) {
+  return (crdt__wbuf){(uint8_t *)buf, 0, cap, m, 0, true, cap, 0};
+}
 
 void crdt__w_bytes(crdt__wbuf *w, const void *p, size_t n);
 void crdt__w_u8(crdt__wbuf *w, uint8_t v);
 void crdt__w_varint(crdt__wbuf *w, uint64_t v);
 void crdt__w_zigzag(crdt__wbuf *w, int64_t v);
+/* Frees what the writer allocated (never the caller's buffer). */
 void crdt__wbuf_free(crdt__wbuf *w);
 
 /* ---- reader --------------------------------------------------------------- */
@@ -49,8 +64,16 @@ static inline size_t crdt__r_left(const crdt__rbuf *r) {
   return (size_t)(r->end - r->p);
 }
 /* Minimal-length LEB128 only: overlong forms are CRDT_EFORMAT, values past
- * 64 bits CRDT_EOVERFLOW, running out CRDT_ETRUNC. */
-int crdt__r_varint(crdt__rbuf *r, uint64_t *v);
+ * 64 bits CRDT_EOVERFLOW, running out CRDT_ETRUNC. Single-byte varints (the
+ * common case) are read inline; crdt__r_varint_long reads the rest. */
+int crdt__r_varint_long(crdt__rbuf *r, uint64_t *v);
+static inline int crdt__r_varint(crdt__rbuf *r, uint64_t *v) {
+  if (r->p != r->end && *r->p < 0x80) {
+    *v = *r->p++;
+    return 0;
+  }
+  return crdt__r_varint_long(r, v);
+}
 int crdt__r_zigzag(crdt__rbuf *r, int64_t *v);
 /* A length-prefixed byte string: *p points into the input. */
 int crdt__r_bytes(crdt__rbuf *r, size_t n, const uint8_t **p);
@@ -69,8 +92,17 @@ typedef struct crdt__frame {
 
 /* Starts a blob: writes the header with room for the body length. */
 void crdt__frame_begin(crdt__wbuf *w, uint8_t tag, uint8_t flags);
-/* Ends a blob started at offset 0: fills in the body length and appends the
- * checksum. */
+/* For an encoder that knows the exact size of its body before writing it,
+ * called right after crdt__frame_begin: writes the body length up front (so
+ * crdt__frame_end moves nothing) and makes room for the body and the
+ * checksum; elsewhere it only makes room for `body` bytes. The encoder then
+ * writes exactly `body` bytes at w->data + w->len and adds them to w->len.
+ * Returns false when nothing is to be written: after an error, or when the
+ * blob does not fit the caller's buffer (err CRDT_ENOSPC, len the blob's
+ * size). */
+bool crdt__frame_body(crdt__wbuf *w, size_t body);
+/* Ends a blob started at offset 0: fills in the body length unless
+ * crdt__frame_body did, and appends the checksum. */
 void crdt__frame_end(crdt__wbuf *w);
 /* Checks magic, version, tag range, length and checksum. */
 int crdt__frame_open(const void *data, size_t len, crdt__frame *f);
