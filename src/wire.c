@@ -454,7 +454,7 @@ void crdt__wire_put_causal(crdt__wbuf *w, const crdt__causal *c, bool values) {
         index[dots[j].slot] = defined++;
         crdt__w_varint(w, gap << 1);
         crdt__w_varint(w, e->keylen);
-        crdt__w_bytes(w, e->key, e->keylen);
+        crdt__w_bytes(w, crdt__entry_key(e), e->keylen);
       } else {
         crdt__w_varint(w, gap << 1 | 1);
         crdt__w_varint(w, index[dots[j].slot]);
@@ -472,7 +472,7 @@ void crdt__wire_put_causal(crdt__wbuf *w, const crdt__causal *c, bool values) {
     for (uint32_t i = 0; i < s->count; i++) {
       if (sorted[i]->ndots) continue;
       crdt__w_varint(w, sorted[i]->keylen);
-      crdt__w_bytes(w, sorted[i]->key, sorted[i]->keylen);
+      crdt__w_bytes(w, crdt__entry_key(sorted[i]), sorted[i]->keylen);
     }
     crdt__free(m, sorted, s->count * sizeof *sorted);
   }
