@@ -285,7 +285,7 @@ crdt__entry *crdt__store_find(const crdt__store *s, const void *key,
   for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
     uint32_t v = s->index[i];
     if (!v) return NULL;
-    if ((v & ~mask) != tag) continue;
+    if ((v & ~mask) != tag || v == mask /* a tombstone */) continue;
     crdt__entry *e = &s->entries[(v & mask) - 1];
     if (e->hash == hash && e->keylen == len &&
         (len == 0 || memcmp(crdt__entry_key(e), key, len) == 0))
@@ -293,11 +293,15 @@ crdt__entry *crdt__store_find(const crdt__store *s, const void *key,
   }
 }
 
-static void index_put(uint32_t *index, uint32_t mask, uint32_t hash,
+/* Puts entry n in the first free slot from its home: empty, or a
+ * tombstone (returns whether it was one). */
+static bool index_put(uint32_t *index, uint32_t mask, uint32_t hash,
                       uint32_t n) {
   uint32_t i = hash & mask;
-  while (index[i]) i = (i + 1) & mask;
+  while (index[i] && index[i] != mask) i = (i + 1) & mask;
+  bool tomb = index[i] == mask;
   index[i] = slot_value(mask, hash, n);
+  return tomb;
 }
 
 /* The index slot that holds entry number n (0-based). */
@@ -331,7 +335,7 @@ static inline const crdt__entry *home_entry(const crdt__store *s,
                                             uint32_t hash) {
   if (!s->index) return NULL;
   uint32_t v = s->index[hash & s->mask];
-  if (v && (v & ~s->mask) == (hash & ~s->mask))
+  if (v && v != s->mask && (v & ~s->mask) == (hash & ~s->mask))
     return &s->entries[(v & s->mask) - 1];
   return NULL;
 }
@@ -353,24 +357,22 @@ static void index_build(uint32_t *index, uint32_t mask,
   for (uint32_t n = 0; n < count; n++) {
     if (n + PREFETCH_FAR < count)
       prefetch(&index[entries[n + PREFETCH_FAR].hash & mask]);
-    index_put(index, mask, entries[n].hash, n);
+    (void)index_put(index, mask, entries[n].hash, n);
   }
 }
 
-/* Empties slot i and closes the gap (backward shift), so lookups never meet
- * a tombstone. */
+/* Marks slot i deleted. A tombstone (the value `mask`: no entry number
+ * reaches it, since entries stay below 3/4 of the slots) keeps the probe
+ * sequences through it intact. Closing the gap instead (backward shift)
+ * would read the entry of every following slot of the cluster to find its
+ * home: a cache miss each in a large store. Tombstones count towards the
+ * load; crdt__store_grow clears them by rebuilding the index. */
 static void index_remove_at(crdt__store *s, uint32_t i) {
-  uint32_t mask = s->mask, hole = i;
-  for (uint32_t j = (i + 1) & mask; s->index[j]; j = (j + 1) & mask) {
-    uint32_t home = s->entries[(s->index[j] & mask) - 1].hash & mask;
-    /* Move j back into the hole unless its home lies in (hole, j]. */
-    if (((j - home) & mask) >= ((j - hole) & mask)) {
-      s->index[hole] = s->index[j];
-      hole = j;
-    }
-  }
-  s->index[hole] = 0;
+  s->index[i] = s->mask;
+  s->tombs++;
 }
+
+static void index_rebuild(crdt__store *s);
 
 /* Entries grow by doubling; the index keeps a load factor of at most 3/4. */
 static int grow_entries(crdt__store *s, const crdt_allocator *m,
@@ -408,8 +410,17 @@ int crdt__store_grow(crdt__store *s, const crdt_allocator *m,
     crdt__free(m, s->index, slots * sizeof *s->index);
     s->index = index;
     s->mask = (uint32_t)size - 1;
+    s->tombs = 0;
+  } else if ((need + s->tombs) * 4 > slots * 3) {
+    index_rebuild(s); /* the same size, without the tombstones */
   }
   return 0;
+}
+
+static void index_rebuild(crdt__store *s) {
+  memset(s->index, 0, ((size_t)s->mask + 1) * sizeof *s->index);
+  index_build(s->index, s->mask, s->entries, s->count);
+  s->tombs = 0;
 }
 
 int crdt__store_reserve_entries(crdt__store *s, const crdt_allocator *m,
@@ -459,6 +470,7 @@ int crdt__store_index(crdt__store *s, const crdt_allocator *m) {
   }
   s->index = index;
   s->mask = mask;
+  s->tombs = 0;
   return 0;
 }
 
@@ -466,7 +478,7 @@ crdt__entry *crdt__store_put(crdt__store *s, const uint8_t *key,
                              uint32_t keylen, uint32_t hash) {
   crdt__entry *e = &s->entries[s->count];
   set_key(e, key, keylen, hash);
-  index_put(s->index, s->mask, hash, s->count++);
+  s->tombs -= index_put(s->index, s->mask, hash, s->count++);
   return e;
 }
 
@@ -523,8 +535,7 @@ void crdt__store_sweep(crdt__store *s, const crdt_allocator *m) {
       s->entries[kept++] = *e;
   }
   s->count = kept;
-  memset(s->index, 0, ((size_t)s->mask + 1) * sizeof *s->index);
-  index_build(s->index, s->mask, s->entries, kept);
+  index_rebuild(s);
 }
 
 void crdt__store_free(crdt__store *s, const crdt_allocator *m) {
@@ -1121,8 +1132,14 @@ static bool dot_in(const crdt__dot *set, uint32_t n, uint64_t counter,
  * join on random operations. */
 static int record_direct(crdt__causal *delta, const crdt_allocator *m,
                          const crdt__replicas *from, const crdt__op *op) {
-  const uint32_t nctx = op->nadd + op->nseen + 1;
+  uint32_t nctx = op->nadd + op->nseen + 1;
   if (op->extra || op->nadd > RECORD_ADD_MAX || nctx > RECORD_CTX_MAX) return 1;
+  /* An add's own dot is usually the dot it adds: list it once. */
+  bool dot_added = false;
+  for (uint32_t i = 0; i < op->nadd && !dot_added; i++)
+    dot_added = op->add[i].counter == op->dot.counter &&
+                op->add[i].replica == op->dot.replica;
+  nctx -= dot_added;
   crdt__store *s = &delta->store;
   crdt__entry *e = crdt__store_find(s, op->key, op->keylen, op->hash);
   if (e && (uint64_t)e->ndots * nctx > RECORD_PRODUCT_MAX) return 1;
@@ -1142,10 +1159,21 @@ static int record_direct(crdt__causal *delta, const crdt_allocator *m,
     else
       d = op->dot;
     if (d.replica != last_from) {
-      size_t len;
+      size_t len, guess_len;
       const char *id = crdt__replicas_id(from, d.replica, &len);
-      if ((rc = crdt__replicas_intern(&delta->replicas, m, id, len, &last_to)))
-        goto fail;
+      const uint32_t guess = delta->last_replica;
+      const char *guess_id =
+          guess < delta->replicas.count
+              ? crdt__replicas_id(&delta->replicas, guess, &guess_len)
+              : NULL;
+      if (guess_id && guess_len == len && memcmp(guess_id, id, len) == 0) {
+        last_to = guess; /* the same replica as the last operation's */
+      } else {
+        if ((rc = crdt__replicas_intern(&delta->replicas, m, id, len,
+                                        &last_to)))
+          goto fail;
+        delta->last_replica = last_to;
+      }
       last_from = d.replica;
     }
     ctx[i] = (crdt__dot){d.counter, last_to};
@@ -1153,9 +1181,10 @@ static int record_direct(crdt__causal *delta, const crdt_allocator *m,
   if ((rc = crdt__ctx_reserve(&delta->ctx, m, delta->replicas.count, nctx)))
     goto fail;
   uint32_t unseen = 0;
-  bool packable = true;
+  bool packable = true, fresh[RECORD_ADD_MAX];
   for (uint32_t i = 0; i < op->nadd; i++) {
-    if (crdt__ctx_has(&delta->ctx, ctx[i])) continue;
+    fresh[i] = !crdt__ctx_has(&delta->ctx, ctx[i]);
+    if (!fresh[i]) continue;
     crdt__dv t = {ctx[i].counter, ctx[i].replica, op->add[i].value};
     packable &= crdt__dv_packable(t);
     unseen++;
@@ -1193,11 +1222,10 @@ static int record_direct(crdt__causal *delta, const crdt_allocator *m,
     if (!crdt__entry_many(e) && kept == 0) e->dots = 0;
     e->ndots = kept;
   }
-  for (uint32_t i = 0; i < op->nadd; i++) {
-    if (crdt__ctx_has(&delta->ctx, ctx[i])) continue;
-    crdt__entry_push(e, (crdt__dv){ctx[i].counter, ctx[i].replica,
-                                   op->add[i].value});
-  }
+  for (uint32_t i = 0; i < op->nadd; i++)
+    if (fresh[i])
+      crdt__entry_push(e, (crdt__dv){ctx[i].counter, ctx[i].replica,
+                                     op->add[i].value});
   crdt__entry_shrink(e, m);
   if (e->ndots == 0 && !delta->keyed) {
     crdt__store_delete(s, m, e);

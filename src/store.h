@@ -22,8 +22,8 @@
  *
  * Layout (chosen for memory and cache behaviour, see docs/performance.md):
  * entries live in one dense array of 32-byte records, found through a
- * separate open-addressing index of 4-byte slots (entry number + 1; linear
- * probing, backward-shift deletion); keys of up to 12 bytes live in their
+ * separate open-addressing index of 4-byte slots (entry number + 1 and hash
+ * bits; linear probing, tombstones for deletions); keys of up to 12 bytes live in their
  * entry, longer ones in an arena; an entry's single dot is packed into the
  * record when its value is 0 and it fits (counter < 2^47, replica index <
  * 2^16), otherwise the dots are in an array. Room is
@@ -105,6 +105,7 @@ typedef struct crdt__store {
   uint32_t count, cap;
   uint32_t *index; /* mask + 1 slots (a power of two) or NULL */
   uint32_t mask;
+  uint32_t tombs; /* deleted slots (value `mask`) not yet cleared */
   crdt__arena keys;
 } crdt__store;
 
@@ -113,6 +114,8 @@ typedef struct crdt__causal {
   crdt__ctx ctx;
   crdt__store store;
   bool keyed; /* a keyed delta (see above) */
+  uint32_t last_replica; /* a guess for crdt__causal_record: the index of the
+                          * replica it interned last (checked by id) */
 } crdt__causal;
 
 /* ---- keys and entries ---------------------------------------------------- */
@@ -178,7 +181,8 @@ int crdt__store_grow(crdt__store *s, const crdt_allocator *m, uint32_t extra);
 static inline int crdt__store_reserve(crdt__store *s, const crdt_allocator *m,
                                       uint32_t extra) {
   uint64_t need = (uint64_t)s->count + extra;
-  if (s->index && need <= s->cap && need * 4 <= ((uint64_t)s->mask + 1) * 3)
+  if (s->index && need <= s->cap &&
+      (need + s->tombs) * 4 <= ((uint64_t)s->mask + 1) * 3)
     return 0; /* the usual case: room already */
   return crdt__store_grow(s, m, extra);
 }
