@@ -38,7 +38,7 @@ static int cart_value_json(const crdt_object *o, crdt__text *t) {
     int64_t q = quantity_of(sorted[i]);
     if (q <= 0) continue;
     if (shown++) crdt__text_put(t, ", ", 2);
-    crdt__text_json(t, sorted[i]->key, sorted[i]->keylen);
+    crdt__text_json(t, crdt__entry_key(sorted[i]), sorted[i]->keylen);
     crdt__text_put(t, ": ", 2);
     crdt__text_i64(t, q);
   }
@@ -158,7 +158,7 @@ int crdt_cart_foreach(const crdt_cart *cart, crdt_cart_visit visit,
   for (uint32_t i = 0; i < s->count && !rc; i++) {
     int64_t q = quantity_of(sorted[i]);
     if (q > 0)
-      rc = visit((crdt_bytes){sorted[i]->key, sorted[i]->keylen}, q, user);
+      rc = visit((crdt_bytes){crdt__entry_key(sorted[i]), sorted[i]->keylen}, q, user);
   }
   crdt__free(&cart->d.base.mem, sorted, s->count * sizeof *sorted);
   return rc;

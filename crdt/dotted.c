@@ -107,7 +107,7 @@ int crdt__dotted_slot_prepare(crdt__dotted *d, crdt__slot *slot,
                               const void *key, size_t len, uint32_t hash,
                               crdt__entry *e, uint32_t n, bool packable) {
   const crdt_allocator *m = &d->base.mem;
-  *slot = (crdt__slot){e, {0}, NULL, len, hash};
+  *slot = (crdt__slot){e, {{0}, 0, 0, 0, 0}, NULL, len, hash};
   int rc = crdt__entry_reserve(e ? e : &slot->room, m, n, packable);
   if (rc || e) return rc;
   if ((rc = crdt__store_reserve(&d->c.store, m, 1)) ||
@@ -120,7 +120,6 @@ crdt__entry *crdt__dotted_slot_take(crdt__dotted *d, crdt__slot *slot) {
   if (slot->e) return slot->e;
   crdt__entry *e =
       crdt__store_put(&d->c.store, slot->key, (uint32_t)slot->len, slot->hash);
-  e->cap = slot->room.cap;
   e->dots = slot->room.dots;
   return e;
 }
@@ -171,7 +170,7 @@ int crdt__dotted_keys_json(const crdt__dotted *d, crdt__text *t) {
   for (uint32_t i = 0; i < d->c.store.count; i++) {
     if (!sorted[i]->ndots) continue; /* a delta's removal marker */
     if (shown++) crdt__text_put(t, ", ", 2);
-    crdt__text_json(t, sorted[i]->key, sorted[i]->keylen);
+    crdt__text_json(t, crdt__entry_key(sorted[i]), sorted[i]->keylen);
   }
   crdt__text_put(t, "]", 1);
   crdt__free(&d->base.mem, sorted, d->c.store.count * sizeof *sorted);

@@ -68,7 +68,7 @@ int crdt__dotted_remove(crdt__dotted *d, const void *key, size_t len,
 typedef struct crdt__slot {
   crdt__entry *e;    /* the key's entry, or NULL for a new key */
   crdt__entry room;  /* a new key's dot storage */
-  uint8_t *key;      /* a new key's copy */
+  const uint8_t *key; /* a new key, from crdt__store_key */
   size_t len;
   uint32_t hash;
 } crdt__slot;

@@ -57,15 +57,16 @@ static bool not_superseded(const crdt__dv *dv, const void *s) {
   return !is_superseded(s, dv);
 }
 
-/* Applies a write whose fallible work is done: `value` (hash, and its entry's
- * key pointer `value_key` when `present`) gets dot `added`, every other
- * sibling loses its superseded dots and disappears when none are left.
- * `value` may point into the value's own key, which is never deleted, and
- * keys do not move before the final crdt__store_tidy. */
+/* Applies a write whose fallible work is done: `value` (hash; `present`:
+ * it has an entry) gets dot `added`, every other sibling loses its
+ * superseded dots and disappears when none are left. `value` does not point
+ * into an entry (the caller copied a short value; a long one lives in the
+ * arena, which does not move before the final crdt__store_tidy, and the
+ * value's own entry is never deleted). */
 static void apply_write(crdt__dotted *d, const void *value, size_t len,
-                        uint32_t hash, bool present, const uint8_t *value_key,
-                        uint8_t *new_key, const crdt__entry *room,
-                        const superseded *s, crdt__dv added) {
+                        uint32_t hash, bool present, const uint8_t *new_key,
+                        const crdt__entry *room, const superseded *s,
+                        crdt__dv added) {
   const crdt_allocator *m = &d->base.mem;
   crdt__store *store = &d->c.store;
   /* Downwards, since a delete moves the last entry into the hole. Keeping
@@ -73,7 +74,8 @@ static void apply_write(crdt__dotted *d, const void *value, size_t len,
   for (uint32_t n = store->count; s && n-- > 0;) {
     crdt__entry *e = &store->entries[n];
     crdt__entry_retain(e, not_superseded, s);
-    bool is_value = present && e->keylen == len && e->key == value_key;
+    bool is_value = present && e->hash == hash && e->keylen == len &&
+                    (len == 0 || memcmp(crdt__entry_key(e), value, len) == 0);
     if (e->ndots == 0 && !is_value)
       crdt__store_delete(store, m, e);
     else if (!is_value)
@@ -84,7 +86,6 @@ static void apply_write(crdt__dotted *d, const void *value, size_t len,
     e = crdt__store_find(store, value, len, hash);
   } else {
     e = crdt__store_put(store, new_key, (uint32_t)len, hash);
-    e->cap = room->cap;
     e->dots = room->dots;
   }
   if (e->ndots == 0)
@@ -112,6 +113,14 @@ int crdt_mvreg_write(crdt_mvreg *reg, const void *value, size_t len,
       (rc = crdt__dotted_check_delta(d, (crdt_object *)delta)) ||
       (rc = crdt__dotted_next(d, &dot)))
     return rc;
+  /* A short value lives inside its entry, and entries move as siblings are
+   * deleted; `value` may be a view of one (crdt_mvreg_resolve passes
+   * those), so work on a copy. */
+  uint8_t short_value[CRDT__KEY_INLINE];
+  if (len && len <= CRDT__KEY_INLINE) {
+    memcpy(short_value, value, len);
+    value = short_value;
+  }
 
   const crdt__ctx *rctx = read_context ? crdt__context_ctx(read_context)
                                        : &d->c.ctx;
@@ -120,7 +129,7 @@ int crdt_mvreg_write(crdt_mvreg *reg, const void *value, size_t len,
                                    : &d->c.replicas;
   const uint32_t replicas_before = d->c.replicas.count;
   uint32_t *map = NULL, *rmap = NULL, nrmap = 0;
-  uint8_t *key = NULL;
+  const uint8_t *key = NULL;
   crdt__entry room = {0}; /* a new value's dot storage, made up front */
   superseded s = {rctx, NULL}, *sp = &s;
   if (read_context) {
@@ -144,7 +153,6 @@ int crdt_mvreg_write(crdt_mvreg *reg, const void *value, size_t len,
 
   uint32_t hash;
   crdt__entry *e = crdt__dotted_find(d, value, len, &hash);
-  const uint8_t *value_key = e ? e->key : NULL;
   crdt__dv added = {dot.counter, dot.replica, 0};
   if (e) {
     if ((rc = crdt__entry_reserve(e, m, e->ndots + 1,
@@ -162,8 +170,7 @@ int crdt_mvreg_write(crdt_mvreg *reg, const void *value, size_t len,
       goto fail;
   }
 
-  apply_write(d, value, len, hash, e != NULL, value_key, key, &room, sp,
-              added);
+  apply_write(d, value, len, hash, e != NULL, key, &room, sp, added);
   if (read_context) crdt__ctx_join(&d->c.ctx, rctx, map, rrep->count);
   crdt__ctx_add(&d->c.ctx, dot);
   crdt__store_tidy(&d->c.store, m); /* `value` is not used past this point */
@@ -197,7 +204,7 @@ int crdt_mvreg_foreach(const crdt_mvreg *reg, crdt_mvreg_visit visit,
   if (rc) return rc;
   for (uint32_t i = 0; i < s->count && !rc; i++)
     if (sorted[i]->ndots)
-      rc = visit((crdt_bytes){sorted[i]->key, sorted[i]->keylen}, user);
+      rc = visit((crdt_bytes){crdt__entry_key(sorted[i]), sorted[i]->keylen}, user);
   crdt__free(&reg->d.base.mem, sorted, s->count * sizeof *sorted);
   return rc;
 }
@@ -232,7 +239,7 @@ int crdt_mvreg_resolve(crdt_mvreg *reg, crdt_mvreg_resolver resolve,
   size_t k = 0;
   for (uint32_t i = 0; i < nsorted; i++)
     if (sorted[i]->ndots)
-      siblings[k++] = (crdt_bytes){sorted[i]->key, sorted[i]->keylen};
+      siblings[k++] = (crdt_bytes){crdt__entry_key(sorted[i]), sorted[i]->keylen};
   crdt__free(m, sorted, nsorted * sizeof *sorted);
   crdt_bytes chosen = {NULL, 0};
   rc = resolve(siblings, n, &chosen, user);

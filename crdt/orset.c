@@ -104,7 +104,7 @@ int crdt_orset_foreach(const crdt_orset *set, crdt_orset_visit visit,
   if (rc) return rc;
   for (uint32_t i = 0; i < s->count && !rc; i++)
     if (sorted[i]->ndots)
-      rc = visit((crdt_bytes){sorted[i]->key, sorted[i]->keylen}, user);
+      rc = visit((crdt_bytes){crdt__entry_key(sorted[i]), sorted[i]->keylen}, user);
   crdt__free(&set->d.base.mem, sorted, s->count * sizeof *sorted);
   return rc;
 }

@@ -152,8 +152,8 @@ int crdt__ctx_next(const crdt__ctx *c, uint32_t replica, uint64_t *counter) {
   return 0;
 }
 
-int crdt__ctx_reserve(crdt__ctx *c, const crdt_allocator *m,
-                      uint32_t nreplicas, uint32_t dots) {
+int crdt__ctx_grow(crdt__ctx *c, const crdt_allocator *m, uint32_t nreplicas,
+                   uint32_t dots) {
   if (crdt__vv_reserve(&c->vv, m, nreplicas) ||
       crdt__vv_reserve(&c->top, m, nreplicas) ||
       cloud_reserve(&c->cloud, m, dots))

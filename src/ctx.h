@@ -73,8 +73,15 @@ int crdt__ctx_next(const crdt__ctx *c, uint32_t replica, uint64_t *counter);
 /* Makes room so that `dots` further crdt__ctx_add calls for replicas with
  * index < nreplicas cannot fail. On CRDT_ENOMEM the context is unchanged
  * (capacity may have grown, the set has not). */
-int crdt__ctx_reserve(crdt__ctx *c, const crdt_allocator *m,
-                      uint32_t nreplicas, uint32_t dots);
+int crdt__ctx_grow(crdt__ctx *c, const crdt_allocator *m, uint32_t nreplicas,
+                   uint32_t dots);
+static inline int crdt__ctx_reserve(crdt__ctx *c, const crdt_allocator *m,
+                                    uint32_t nreplicas, uint32_t dots) {
+  if (nreplicas <= c->vv.len && nreplicas <= c->top.len &&
+      ((uint64_t)c->cloud.count + dots) * 4 <= (uint64_t)c->cloud.cap * 3)
+    return 0; /* the usual case: room already */
+  return crdt__ctx_grow(c, m, nreplicas, dots);
+}
 
 /* Adds a dot (after crdt__ctx_reserve); never fails. Compacts the cloud. */
 void crdt__ctx_add(crdt__ctx *c, crdt__dot d);

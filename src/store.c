@@ -34,72 +34,104 @@ uint32_t crdt__key_hash(const void *key, size_t len) {
 
 /* ---- entries --------------------------------------------------------------- */
 
-static inline uint64_t pack(crdt__dv d) {
-  return d.counter << 16 | d.replica;
+static inline uint64_t pack(crdt__dv d) { return crdt__dv_pack(d); }
+
+/* Dot arrays carry their capacity in the 8 bytes before element 0. */
+static size_t array_bytes(uint32_t cap) {
+  size_t n = crdt__mul(cap, sizeof(crdt__dv));
+  return n > SIZE_MAX - sizeof(uint64_t) ? SIZE_MAX : n + sizeof(uint64_t);
+}
+
+static crdt__dv *array_of_block(uint8_t *block, uint32_t cap) {
+  uint64_t c = cap;
+  memcpy(block, &c, sizeof c);
+  return (crdt__dv *)(void *)(block + sizeof c);
+}
+
+static uint8_t *block_of_array(crdt__dv *many) {
+  return (uint8_t *)many - sizeof(uint64_t);
+}
+
+static void array_free(const crdt_allocator *m, crdt__dv *many, uint32_t cap) {
+  crdt__free(m, block_of_array(many), array_bytes(cap));
+}
+
+static inline void set_array(crdt__entry *e, crdt__dv *many) {
+  e->dots = (uint64_t)(uintptr_t)many;
 }
 
 int crdt__entry_reserve(crdt__entry *e, const crdt_allocator *m, uint32_t n,
                         bool packable) {
-  if (e->cap == 0 && n <= 1 && packable) return 0;
-  if (n <= e->cap) return 0;
-  uint32_t cap = e->cap ? e->cap : 2;
+  uint32_t have = crdt__entry_cap(e);
+  if (have == 0 && n <= 1 && packable) return 0;
+  if (n <= have) return 0;
+  uint32_t cap = have ? have : 2;
   while (cap < n) cap = cap > UINT32_MAX / 2 ? n : cap * 2;
-  if (e->cap == 0) {
-    crdt__dv *many = crdt__alloc(m, crdt__mul(cap, sizeof *many));
-    if (!many) return CRDT_ENOMEM;
+  if (have == 0) {
+    uint8_t *block = crdt__alloc(m, array_bytes(cap));
+    if (!block) return CRDT_ENOMEM;
+    crdt__dv *many = array_of_block(block, cap);
     if (e->ndots) crdt__entry_view(e, &many[0]);
-    e->dots.many = many;
+    set_array(e, many);
   } else {
-    crdt__dv *many = crdt__realloc(m, e->dots.many, e->cap * sizeof *many,
-                                   crdt__mul(cap, sizeof *many));
-    if (!many) return CRDT_ENOMEM;
-    e->dots.many = many;
+    uint8_t *block =
+        crdt__realloc(m, block_of_array(crdt__entry_array(e)),
+                      array_bytes(have), array_bytes(cap));
+    if (!block) return CRDT_ENOMEM;
+    set_array(e, array_of_block(block, cap));
   }
-  e->cap = cap;
   return 0;
 }
 
 void crdt__entry_push(crdt__entry *e, crdt__dv d) {
-  if (e->cap)
-    e->dots.many[e->ndots] = d;
+  if (crdt__entry_many(e))
+    crdt__entry_array(e)[e->ndots] = d;
   else
-    e->dots.packed = pack(d); /* reserved as packable, and empty */
+    e->dots = pack(d); /* reserved as packable, and empty */
   e->ndots++;
 }
 
 void crdt__entry_retain(crdt__entry *e,
                         bool (*keep)(const crdt__dv *d, const void *user),
                         const void *user) {
-  if (!e->cap) {
+  if (!crdt__entry_many(e)) {
     crdt__dv one;
-    if (e->ndots && !keep(crdt__entry_view(e, &one), user)) e->ndots = 0;
+    if (e->ndots && !keep(crdt__entry_view(e, &one), user)) {
+      e->ndots = 0;
+      e->dots = 0;
+    }
     return;
   }
+  crdt__dv *many = crdt__entry_array(e);
   uint32_t kept = 0;
   for (uint32_t i = 0; i < e->ndots; i++)
-    if (keep(&e->dots.many[i], user)) e->dots.many[kept++] = e->dots.many[i];
+    if (keep(&many[i], user)) many[kept++] = many[i];
   e->ndots = kept;
 }
 
 void crdt__entry_shrink(crdt__entry *e, const crdt_allocator *m) {
-  if (e->cap == 0 || e->ndots > 1) return;
-  crdt__dv *many = e->dots.many;
+  if (!crdt__entry_many(e) || e->ndots > 1) return;
+  crdt__dv *many = crdt__entry_array(e);
   if (e->ndots == 1 && !crdt__dv_packable(many[0])) return;
-  uint32_t cap = e->cap;
-  e->dots.packed = e->ndots ? pack(many[0]) : 0;
-  e->cap = 0;
-  crdt__free(m, many, cap * sizeof *many);
+  uint32_t cap = crdt__entry_cap(e);
+  e->dots = e->ndots ? pack(many[0]) : 0;
+  array_free(m, many, cap);
+}
+
+void crdt__entry_free_dots(crdt__entry *e, const crdt_allocator *m) {
+  if (crdt__entry_many(e)) array_free(m, crdt__entry_array(e), crdt__entry_cap(e));
+  e->dots = 0;
 }
 
 void crdt__entry_set_one(crdt__entry *e, const crdt_allocator *m, crdt__dv d) {
-  if (e->cap && !crdt__dv_packable(d)) {
-    e->dots.many[0] = d;
+  if (crdt__entry_many(e) && !crdt__dv_packable(d)) {
+    crdt__entry_array(e)[0] = d;
     e->ndots = 1;
     return;
   }
   e->ndots = 0;
   crdt__entry_shrink(e, m);
-  e->dots.packed = pack(d);
+  e->dots = pack(d);
   e->ndots = 1;
 }
 
@@ -174,10 +206,13 @@ static void arena_free_chunks(crdt__chunk *c, const crdt_allocator *m) {
 }
 
 int crdt__store_key(crdt__store *s, const crdt_allocator *m, const void *key,
-                    size_t len, uint8_t **out) {
+                    size_t len, const uint8_t **out) {
   *out = NULL;
   if (len > CRDT__KEY_MAX) return CRDT_EINVAL;
-  if (len == 0) return 0;
+  if (len <= CRDT__KEY_INLINE) {
+    *out = key; /* copied into the entry by crdt__store_put */
+    return 0;
+  }
   uint8_t *copy = arena_alloc(&s->keys, m, len);
   if (!copy) return CRDT_ENOMEM;
   memcpy(copy, key, len);
@@ -185,8 +220,8 @@ int crdt__store_key(crdt__store *s, const crdt_allocator *m, const void *key,
   return 0;
 }
 
-void crdt__store_key_drop(crdt__store *s, uint8_t *key, size_t len) {
-  if (!key) return;
+void crdt__store_key_drop(crdt__store *s, const uint8_t *key, size_t len) {
+  if (!key || len <= CRDT__KEY_INLINE) return;
   s->keys.live -= len;
   s->keys.garbage += len;
 }
@@ -207,15 +242,28 @@ void crdt__store_tidy(crdt__store *s, const crdt_allocator *m) {
     fresh.head = c;
     for (uint32_t i = 0; i < s->count; i++) {
       crdt__entry *e = &s->entries[i];
-      if (!e->keylen) continue;
-      memcpy(c->data + c->used, e->key, e->keylen);
-      e->key = c->data + c->used;
+      if (e->keylen <= CRDT__KEY_INLINE) continue;
+      uint8_t *to = c->data + c->used;
+      memcpy(to, crdt__entry_key(e), e->keylen);
+      memcpy(e->key, &to, sizeof to);
       c->used += e->keylen;
     }
     fresh.live = c->used;
   }
   arena_free_chunks(a->head, m);
   *a = fresh;
+}
+
+/* A fresh entry with no dots for a key from crdt__store_key. */
+static void set_key(crdt__entry *e, const uint8_t *key, uint32_t keylen,
+                    uint32_t hash) {
+  memset(e, 0, sizeof *e);
+  if (keylen > CRDT__KEY_INLINE)
+    memcpy(e->key, &key, sizeof key);
+  else if (keylen)
+    memcpy(e->key, key, keylen);
+  e->keylen = keylen;
+  e->hash = hash;
 }
 
 /* ---- element index -------------------------------------------------------- */
@@ -235,19 +283,23 @@ crdt__entry *crdt__store_find(const crdt__store *s, const void *key,
   for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
     uint32_t v = s->index[i];
     if (!v) return NULL;
-    if ((v & ~mask) != tag) continue;
+    if ((v & ~mask) != tag || v == mask /* a tombstone */) continue;
     crdt__entry *e = &s->entries[(v & mask) - 1];
     if (e->hash == hash && e->keylen == len &&
-        (len == 0 || memcmp(e->key, key, len) == 0))
+        (len == 0 || memcmp(crdt__entry_key(e), key, len) == 0))
       return e;
   }
 }
 
-static void index_put(uint32_t *index, uint32_t mask, uint32_t hash,
+/* Puts entry n in the first free slot from its home: empty, or a
+ * tombstone (returns whether it was one). */
+static bool index_put(uint32_t *index, uint32_t mask, uint32_t hash,
                       uint32_t n) {
   uint32_t i = hash & mask;
-  while (index[i]) i = (i + 1) & mask;
+  while (index[i] && index[i] != mask) i = (i + 1) & mask;
+  bool tomb = index[i] == mask;
   index[i] = slot_value(mask, hash, n);
+  return tomb;
 }
 
 /* The index slot that holds entry number n (0-based). */
@@ -281,7 +333,7 @@ static inline const crdt__entry *home_entry(const crdt__store *s,
                                             uint32_t hash) {
   if (!s->index) return NULL;
   uint32_t v = s->index[hash & s->mask];
-  if (v && (v & ~s->mask) == (hash & ~s->mask))
+  if (v && v != s->mask && (v & ~s->mask) == (hash & ~s->mask))
     return &s->entries[(v & s->mask) - 1];
   return NULL;
 }
@@ -293,7 +345,8 @@ static inline void prefetch_entry(const crdt__store *s, uint32_t hash) {
 
 static inline void prefetch_key(const crdt__store *s, uint32_t hash) {
   const crdt__entry *e = home_entry(s, hash);
-  if (e && e->hash == hash) prefetch(e->key);
+  if (e && e->hash == hash && e->keylen > CRDT__KEY_INLINE)
+    prefetch(crdt__entry_key(e));
 }
 
 /* Rebuilds an index of mask + 1 zeroed slots from entries[0 .. count). */
@@ -302,24 +355,22 @@ static void index_build(uint32_t *index, uint32_t mask,
   for (uint32_t n = 0; n < count; n++) {
     if (n + PREFETCH_FAR < count)
       prefetch(&index[entries[n + PREFETCH_FAR].hash & mask]);
-    index_put(index, mask, entries[n].hash, n);
+    (void)index_put(index, mask, entries[n].hash, n);
   }
 }
 
-/* Empties slot i and closes the gap (backward shift), so lookups never meet
- * a tombstone. */
+/* Marks slot i deleted. A tombstone (the value `mask`: no entry number
+ * reaches it, since entries stay below 3/4 of the slots) keeps the probe
+ * sequences through it intact. Closing the gap instead (backward shift)
+ * would read the entry of every following slot of the cluster to find its
+ * home: a cache miss each in a large store. Tombstones count towards the
+ * load; crdt__store_grow clears them by rebuilding the index. */
 static void index_remove_at(crdt__store *s, uint32_t i) {
-  uint32_t mask = s->mask, hole = i;
-  for (uint32_t j = (i + 1) & mask; s->index[j]; j = (j + 1) & mask) {
-    uint32_t home = s->entries[(s->index[j] & mask) - 1].hash & mask;
-    /* Move j back into the hole unless its home lies in (hole, j]. */
-    if (((j - home) & mask) >= ((j - hole) & mask)) {
-      s->index[hole] = s->index[j];
-      hole = j;
-    }
-  }
-  s->index[hole] = 0;
+  s->index[i] = s->mask;
+  s->tombs++;
 }
+
+static void index_rebuild(crdt__store *s);
 
 /* Entries grow by doubling; the index keeps a load factor of at most 3/4. */
 static int grow_entries(crdt__store *s, const crdt_allocator *m,
@@ -357,8 +408,17 @@ int crdt__store_grow(crdt__store *s, const crdt_allocator *m,
     crdt__free(m, s->index, slots * sizeof *s->index);
     s->index = index;
     s->mask = (uint32_t)size - 1;
+    s->tombs = 0;
+  } else if ((need + s->tombs) * 4 > slots * 3) {
+    index_rebuild(s); /* the same size, without the tombstones */
   }
   return 0;
+}
+
+static void index_rebuild(crdt__store *s) {
+  memset(s->index, 0, ((size_t)s->mask + 1) * sizeof *s->index);
+  index_build(s->index, s->mask, s->entries, s->count);
+  s->tombs = 0;
 }
 
 int crdt__store_reserve_entries(crdt__store *s, const crdt_allocator *m,
@@ -366,20 +426,16 @@ int crdt__store_reserve_entries(crdt__store *s, const crdt_allocator *m,
   return grow_entries(s, m, (uint64_t)s->count + extra);
 }
 
-int crdt__store_append(crdt__store *s, const crdt_allocator *m,
-                       const void *key, size_t len, uint32_t hash,
-                       crdt__entry **out) {
-  uint8_t *copy;
+int crdt__store_append_grow(crdt__store *s, const crdt_allocator *m,
+                            const void *key, size_t len, uint32_t hash,
+                            crdt__entry **out) {
+  const uint8_t *copy;
   int rc;
   if ((rc = grow_entries(s, m, (uint64_t)s->count + 1)) ||
       (rc = crdt__store_key(s, m, key, len, &copy)))
     return rc;
-  crdt__entry *e = &s->entries[s->count++];
-  memset(e, 0, sizeof *e);
-  e->key = copy;
-  e->keylen = (uint32_t)len;
-  e->hash = hash;
-  *out = e;
+  *out = &s->entries[s->count++];
+  set_key(*out, copy, (uint32_t)len, hash);
   return 0;
 }
 
@@ -402,7 +458,8 @@ int crdt__store_index(crdt__store *s, const crdt_allocator *m) {
       const crdt__entry *o = &s->entries[(v & mask) - 1];
       if ((v & ~mask) == (e->hash & ~mask) && o->hash == e->hash &&
           o->keylen == e->keylen &&
-          (e->keylen == 0 || memcmp(o->key, e->key, e->keylen) == 0)) {
+          (e->keylen == 0 ||
+           memcmp(crdt__entry_key(o), crdt__entry_key(e), e->keylen) == 0)) {
         crdt__free(m, index, (size_t)size * sizeof *index);
         return CRDT_EORDER;
       }
@@ -411,24 +468,22 @@ int crdt__store_index(crdt__store *s, const crdt_allocator *m) {
   }
   s->index = index;
   s->mask = mask;
+  s->tombs = 0;
   return 0;
 }
 
-crdt__entry *crdt__store_put(crdt__store *s, uint8_t *key, uint32_t keylen,
-                             uint32_t hash) {
+crdt__entry *crdt__store_put(crdt__store *s, const uint8_t *key,
+                             uint32_t keylen, uint32_t hash) {
   crdt__entry *e = &s->entries[s->count];
-  memset(e, 0, sizeof *e);
-  e->key = key;
-  e->keylen = keylen;
-  e->hash = hash;
-  index_put(s->index, s->mask, hash, s->count++);
+  set_key(e, key, keylen, hash);
+  s->tombs -= index_put(s->index, s->mask, hash, s->count++);
   return e;
 }
 
 int crdt__store_insert(crdt__store *s, const crdt_allocator *m,
                        const void *key, size_t len, uint32_t hash,
                        crdt__entry **out) {
-  uint8_t *copy;
+  const uint8_t *copy;
   int rc;
   if ((rc = crdt__store_reserve(s, m, 1)) ||
       (rc = crdt__store_key(s, m, key, len, &copy)))
@@ -439,8 +494,8 @@ int crdt__store_insert(crdt__store *s, const crdt_allocator *m,
 
 static void entry_release(crdt__store *s, crdt__entry *e,
                           const crdt_allocator *m) {
-  crdt__store_key_drop(s, e->key, e->keylen);
-  if (e->cap) crdt__free(m, e->dots.many, e->cap * sizeof *e->dots.many);
+  crdt__store_key_drop(s, crdt__entry_key(e), e->keylen);
+  crdt__entry_free_dots(e, m);
 }
 
 void crdt__store_delete(crdt__store *s, const crdt_allocator *m,
@@ -478,15 +533,12 @@ void crdt__store_sweep(crdt__store *s, const crdt_allocator *m) {
       s->entries[kept++] = *e;
   }
   s->count = kept;
-  memset(s->index, 0, ((size_t)s->mask + 1) * sizeof *s->index);
-  index_build(s->index, s->mask, s->entries, kept);
+  index_rebuild(s);
 }
 
 void crdt__store_free(crdt__store *s, const crdt_allocator *m) {
-  for (uint32_t n = 0; n < s->count; n++) {
-    crdt__entry *e = &s->entries[n];
-    if (e->cap) crdt__free(m, e->dots.many, e->cap * sizeof *e->dots.many);
-  }
+  for (uint32_t n = 0; n < s->count; n++)
+    crdt__entry_free_dots(&s->entries[n], m);
   arena_free_chunks(s->keys.head, m);
   crdt__free(m, s->entries, s->cap * sizeof *s->entries);
   if (s->index) crdt__free(m, s->index, ((size_t)s->mask + 1) * sizeof *s->index);
@@ -513,16 +565,19 @@ int crdt__store_copy(crdt__store *dst, const crdt_allocator *m,
   for (uint32_t n = 0; n < src->count; n++) {
     const crdt__entry *from = &src->entries[n];
     crdt__entry to = *from;
-    if (from->keylen) {
-      to.key = c->data + c->used;
-      memcpy(to.key, from->key, from->keylen);
+    if (from->keylen > CRDT__KEY_INLINE) {
+      uint8_t *key = c->data + c->used;
+      memcpy(key, crdt__entry_key(from), from->keylen);
+      memcpy(to.key, &key, sizeof key);
       c->used += from->keylen;
     }
-    if (from->cap) {
-      to.cap = from->ndots ? from->ndots : 1;
-      to.dots.many = crdt__alloc(m, to.cap * sizeof *to.dots.many);
-      if (!to.dots.many) goto fail;
-      memcpy(to.dots.many, from->dots.many, from->ndots * sizeof *to.dots.many);
+    if (crdt__entry_many(from)) {
+      uint32_t cap = from->ndots ? from->ndots : 1;
+      uint8_t *block = crdt__alloc(m, array_bytes(cap));
+      if (!block) goto fail;
+      crdt__dv *many = array_of_block(block, cap);
+      memcpy(many, crdt__entry_array(from), from->ndots * sizeof *many);
+      set_array(&to, many);
     }
     dst->entries[dst->count++] = to;
   }
@@ -535,7 +590,7 @@ fail:
 
 static int key_cmp(const crdt__entry *a, const crdt__entry *b) {
   size_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
-  int c = n ? memcmp(a->key, b->key, n) : 0;
+  int c = n ? memcmp(crdt__entry_key(a), crdt__entry_key(b), n) : 0;
   if (c) return c;
   return (a->keylen > b->keylen) - (a->keylen < b->keylen);
 }
@@ -676,7 +731,7 @@ static void join_entry(crdt__entry *e1, const crdt__entry *e2,
   crdt__dv one1, one2;
   uint32_t n1 = e1->ndots, n2 = e2->ndots, kept = 0;
   const crdt__dv *d2 = crdt__entry_view(e2, &one2);
-  if (e1->cap == 0) {
+  if (!crdt__entry_many(e1)) {
     /* One packed dot (or none): keep it if e2 has it or src has not seen it. */
     if (n1) {
       const crdt__dv *d1 = crdt__entry_view(e1, &one1);
@@ -688,7 +743,7 @@ static void join_entry(crdt__entry *e1, const crdt__entry *e2,
     }
     e1->ndots = kept;
   } else {
-    crdt__dv *d1 = e1->dots.many;
+    crdt__dv *d1 = crdt__entry_array(e1);
     bool large = (uint64_t)n1 * n2 > SMALL_PRODUCT;
     if (large) {
       /* Reordering e1's dots is invisible: order is canonicalised on output. */
@@ -731,8 +786,8 @@ static bool unseen_by_src(const crdt__dv *d, const void *user) {
 static int insert_unseen(crdt__store *s, const crdt_allocator *m,
                          const crdt__entry *e2, uint32_t unseen, bool packable,
                          const join_maps *jm) {
-  uint8_t *key;
-  int rc = crdt__store_key(s, m, e2->key, e2->keylen, &key);
+  const uint8_t *key;
+  int rc = crdt__store_key(s, m, crdt__entry_key(e2), e2->keylen, &key);
   if (rc) return rc;
   crdt__entry tmp = {0};
   if ((rc = crdt__entry_reserve(&tmp, m, unseen, packable))) {
@@ -740,7 +795,6 @@ static int insert_unseen(crdt__store *s, const crdt_allocator *m,
     return rc;
   }
   crdt__entry *e = crdt__store_put(s, key, e2->keylen, e2->hash);
-  e->cap = tmp.cap;
   e->dots = tmp.dots;
   crdt__dv one;
   const crdt__dv *d2 = crdt__entry_view(e2, &one);
@@ -828,7 +882,8 @@ int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
       prefetch_entry(&dst->store, e2[PREFETCH_NEAR].hash);
     if (j + PREFETCH_KEY < s2->count)
       prefetch_key(&dst->store, e2[PREFETCH_KEY].hash);
-    crdt__entry *e1 = crdt__store_find(&dst->store, e2->key, e2->keylen, e2->hash);
+    crdt__entry *e1 = crdt__store_find(&dst->store, crdt__entry_key(e2),
+                                       e2->keylen, e2->hash);
     bool packable;
     uint32_t unseen = count_unseen(&jm, e2, &packable);
     if (!e1) {
@@ -843,7 +898,7 @@ int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
         (rc = crdt__entry_reserve(e1, m, e1->ndots + unseen,
                                   packable && e1->ndots + unseen <= 1)))
       goto fail;
-    if ((uint64_t)e1->ndots * e2->ndots > SMALL_PRODUCT && e1->cap &&
+    if ((uint64_t)e1->ndots * e2->ndots > SMALL_PRODUCT && crdt__entry_many(e1) &&
         e1->ndots > scratch_n)
       scratch_n = e1->ndots;
   }
@@ -873,7 +928,7 @@ int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
     const crdt__entry *e2 = &s2->entries[j];
     bool packable = true;
     uint32_t unseen;
-    if (e2->ndots == 1 && e2->cap == 0) {
+    if (e2->ndots == 1 && !crdt__entry_many(e2)) {
       /* The common case: one packed dot, and it is new here (or the key
        * would not have been chosen), unless the key is a marker. */
       unseen = 1;
@@ -905,7 +960,7 @@ int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
     for (uint32_t n = 0; n < old_count; n++) {
       crdt__entry *e1 = &dst->store.entries[n];
       if (visited[n]) continue;
-      if (e1->cap == 0) {
+      if (!crdt__entry_many(e1)) {
         /* One packed dot: decide inline (most entries; no call per entry). */
         if (e1->ndots) {
           crdt__dv one;
@@ -973,7 +1028,7 @@ bool crdt__causal_equal(const crdt__causal *a, const crdt__causal *b) {
     if (!markers && !ea->ndots) continue;
     na++;
     const crdt__entry *eb =
-        crdt__store_find(&b->store, ea->key, ea->keylen, ea->hash);
+        crdt__store_find(&b->store, crdt__entry_key(ea), ea->keylen, ea->hash);
     if (!eb || eb->ndots != ea->ndots) return false;
     crdt__dv one;
     const crdt__dv *da = crdt__entry_view(ea, &one);
@@ -1075,8 +1130,14 @@ static bool dot_in(const crdt__dot *set, uint32_t n, uint64_t counter,
  * join on random operations. */
 static int record_direct(crdt__causal *delta, const crdt_allocator *m,
                          const crdt__replicas *from, const crdt__op *op) {
-  const uint32_t nctx = op->nadd + op->nseen + 1;
+  uint32_t nctx = op->nadd + op->nseen + 1;
   if (op->extra || op->nadd > RECORD_ADD_MAX || nctx > RECORD_CTX_MAX) return 1;
+  /* An add's own dot is usually the dot it adds: list it once. */
+  bool dot_added = false;
+  for (uint32_t i = 0; i < op->nadd && !dot_added; i++)
+    dot_added = op->add[i].counter == op->dot.counter &&
+                op->add[i].replica == op->dot.replica;
+  nctx -= dot_added;
   crdt__store *s = &delta->store;
   crdt__entry *e = crdt__store_find(s, op->key, op->keylen, op->hash);
   if (e && (uint64_t)e->ndots * nctx > RECORD_PRODUCT_MAX) return 1;
@@ -1096,10 +1157,21 @@ static int record_direct(crdt__causal *delta, const crdt_allocator *m,
     else
       d = op->dot;
     if (d.replica != last_from) {
-      size_t len;
+      size_t len, guess_len;
       const char *id = crdt__replicas_id(from, d.replica, &len);
-      if ((rc = crdt__replicas_intern(&delta->replicas, m, id, len, &last_to)))
-        goto fail;
+      const uint32_t guess = delta->last_replica;
+      const char *guess_id =
+          guess < delta->replicas.count
+              ? crdt__replicas_id(&delta->replicas, guess, &guess_len)
+              : NULL;
+      if (guess_id && guess_len == len && memcmp(guess_id, id, len) == 0) {
+        last_to = guess; /* the same replica as the last operation's */
+      } else {
+        if ((rc = crdt__replicas_intern(&delta->replicas, m, id, len,
+                                        &last_to)))
+          goto fail;
+        delta->last_replica = last_to;
+      }
       last_from = d.replica;
     }
     ctx[i] = (crdt__dot){d.counter, last_to};
@@ -1107,14 +1179,15 @@ static int record_direct(crdt__causal *delta, const crdt_allocator *m,
   if ((rc = crdt__ctx_reserve(&delta->ctx, m, delta->replicas.count, nctx)))
     goto fail;
   uint32_t unseen = 0;
-  bool packable = true;
+  bool packable = true, fresh[RECORD_ADD_MAX];
   for (uint32_t i = 0; i < op->nadd; i++) {
-    if (crdt__ctx_has(&delta->ctx, ctx[i])) continue;
+    fresh[i] = !crdt__ctx_has(&delta->ctx, ctx[i]);
+    if (!fresh[i]) continue;
     crdt__dv t = {ctx[i].counter, ctx[i].replica, op->add[i].value};
     packable &= crdt__dv_packable(t);
     unseen++;
   }
-  uint8_t *key = NULL;
+  const uint8_t *key = NULL;
   if (!e) {
     if (unseen == 0 && !delta->keyed) goto context; /* nothing to list */
     crdt__entry tmp = {0};
@@ -1127,7 +1200,6 @@ static int record_direct(crdt__causal *delta, const crdt_allocator *m,
     }
     /* Infallible from here. */
     e = crdt__store_put(s, key, (uint32_t)op->keylen, op->hash);
-    e->cap = tmp.cap;
     e->dots = tmp.dots;
   } else {
     if (unseen &&
@@ -1142,18 +1214,16 @@ static int record_direct(crdt__causal *delta, const crdt_allocator *m,
       bool keep = dot_in(ctx, op->nadd, d1[i].counter, d1[i].replica) ||
                   !dot_in(ctx, nctx, d1[i].counter, d1[i].replica);
       if (!keep) continue;
-      if (e->cap)
-        e->dots.many[kept] = d1[i];
+      if (crdt__entry_many(e)) crdt__entry_array(e)[kept] = d1[i];
       kept++;
     }
-    if (!e->cap && kept == 0) e->dots.packed = 0;
+    if (!crdt__entry_many(e) && kept == 0) e->dots = 0;
     e->ndots = kept;
   }
-  for (uint32_t i = 0; i < op->nadd; i++) {
-    if (crdt__ctx_has(&delta->ctx, ctx[i])) continue;
-    crdt__entry_push(e, (crdt__dv){ctx[i].counter, ctx[i].replica,
-                                   op->add[i].value});
-  }
+  for (uint32_t i = 0; i < op->nadd; i++)
+    if (fresh[i])
+      crdt__entry_push(e, (crdt__dv){ctx[i].counter, ctx[i].replica,
+                                     op->add[i].value});
   crdt__entry_shrink(e, m);
   if (e->ndots == 0 && !delta->keyed) {
     crdt__store_delete(s, m, e);

@@ -22,10 +22,11 @@
  *
  * Layout (chosen for memory and cache behaviour, see docs/performance.md):
  * entries live in one dense array of 32-byte records, found through a
- * separate open-addressing index of 4-byte slots (entry number + 1; linear
- * probing, backward-shift deletion); keys live in an arena; an entry's single
- * dot is packed into the record when its value is 0 and it fits (counter <
- * 2^48, replica index < 2^16), otherwise the dots are in an array. Room is
+ * separate open-addressing index of 4-byte slots (entry number + 1 and hash
+ * bits; linear probing, tombstones for deletions); keys of up to 12 bytes live in their
+ * entry, longer ones in an arena; an entry's single dot is packed into the
+ * record when its value is 0 and it fits (counter < 2^47, replica index <
+ * 2^16), otherwise the dots are in an array. Room is
  * reserved before any change, so every operation can be made atomic:
  * fallible steps first, then infallible ones.
  */
@@ -34,6 +35,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ctx.h"
 
@@ -46,19 +48,48 @@ typedef struct crdt__dv {
   int64_t value;
 } crdt__dv;
 
-/* One key and its dots. `dots.packed` (when cap == 0 and ndots == 1) holds
- * the dot as counter << 16 | replica, value 0. */
+/* Keys of at most this many bytes live inside their entry. */
+#define CRDT__KEY_INLINE 12
+
+/* One key and its dots, in 32 bytes.
+ * - `key`: the key bytes when keylen <= CRDT__KEY_INLINE (they move with
+ *   the entry), else the bytes of a pointer to the key in the store's arena.
+ * - `dots`: 0 when there are none; a single dot with value 0 packed as
+ *   counter << 17 | replica << 1 | 1 (odd); or the address of an array of
+ *   crdt__dv (even; allocations are at least 8-byte aligned) whose capacity
+ *   is the uint64_t just before it. */
 typedef struct crdt__entry {
-  uint8_t *key;   /* in the store's arena; NULL when keylen == 0 */
+  uint8_t key[CRDT__KEY_INLINE];
   uint32_t keylen;
   uint32_t hash;  /* crdt__key_hash(key) */
   uint32_t ndots; /* 0 only for markers in keyed deltas (and transiently) */
-  uint32_t cap;   /* capacity of dots.many; 0 when the dot is packed */
-  union {
-    uint64_t packed;
-    crdt__dv *many;
-  } dots;
+  uint64_t dots;
 } crdt__entry;
+
+/* The key bytes of e (valid until the entry moves or the arena is tidied). */
+static inline const uint8_t *crdt__entry_key(const crdt__entry *e) {
+  if (e->keylen <= CRDT__KEY_INLINE) return e->key;
+  const uint8_t *p;
+  memcpy(&p, e->key, sizeof p);
+  return p;
+}
+
+/* Are e's dots in an array? */
+static inline bool crdt__entry_many(const crdt__entry *e) {
+  return e->dots != 0 && (e->dots & 1) == 0;
+}
+
+static inline crdt__dv *crdt__entry_array(const crdt__entry *e) {
+  return (crdt__dv *)(uintptr_t)e->dots;
+}
+
+/* Capacity of e's dot array; 0 when the dots are packed (or absent). */
+static inline uint32_t crdt__entry_cap(const crdt__entry *e) {
+  if (!crdt__entry_many(e)) return 0;
+  uint64_t cap;
+  memcpy(&cap, (const uint8_t *)crdt__entry_array(e) - sizeof cap, sizeof cap);
+  return (uint32_t)cap;
+}
 
 /* Keys are copied into chunks that never move; deleted keys become garbage
  * until a compaction (done while reserving, when garbage outweighs live
@@ -74,6 +105,7 @@ typedef struct crdt__store {
   uint32_t count, cap;
   uint32_t *index; /* mask + 1 slots (a power of two) or NULL */
   uint32_t mask;
+  uint32_t tombs; /* deleted slots (value `mask`) not yet cleared */
   crdt__arena keys;
 } crdt__store;
 
@@ -82,6 +114,8 @@ typedef struct crdt__causal {
   crdt__ctx ctx;
   crdt__store store;
   bool keyed; /* a keyed delta (see above) */
+  uint32_t last_replica; /* a guess for crdt__causal_record: the index of the
+                          * replica it interned last (checked by id) */
 } crdt__causal;
 
 /* ---- keys and entries ---------------------------------------------------- */
@@ -90,7 +124,7 @@ typedef struct crdt__causal {
  * that collide in the index. Hashes never reach the wire or any output. */
 uint32_t crdt__key_hash(const void *key, size_t len);
 
-#define CRDT__PACK_COUNTER_MAX ((UINT64_C(1) << 48) - 1)
+#define CRDT__PACK_COUNTER_MAX ((UINT64_C(1) << 47) - 1)
 #define CRDT__PACK_REPLICA_MAX 0xFFFFu
 
 /* Can this dot live packed in an entry? */
@@ -103,9 +137,9 @@ static inline bool crdt__dv_packable(crdt__dv d) {
  * the packed dot. Valid until the entry changes. */
 static inline const crdt__dv *crdt__entry_view(const crdt__entry *e,
                                                crdt__dv *one) {
-  if (e->cap) return e->dots.many;
-  one->counter = e->dots.packed >> 16;
-  one->replica = (uint32_t)(e->dots.packed & 0xFFFF);
+  if (crdt__entry_many(e)) return crdt__entry_array(e);
+  one->counter = e->dots >> 17;
+  one->replica = (uint32_t)(e->dots >> 1) & 0xFFFF;
   one->value = 0;
   return one;
 }
@@ -114,6 +148,11 @@ static inline const crdt__dv *crdt__entry_view(const crdt__entry *e,
 static inline crdt__dv crdt__entry_dot(const crdt__entry *e, uint32_t i) {
   crdt__dv one;
   return crdt__entry_view(e, &one)[i];
+}
+
+/* The packed form of a packable dot (see crdt__entry). */
+static inline uint64_t crdt__dv_pack(crdt__dv d) {
+  return d.counter << 17 | (uint64_t)d.replica << 1 | 1;
 }
 
 /* Room for `n` dots in e; `packable`: a single dot to come can be packed (if
@@ -129,9 +168,27 @@ void crdt__entry_retain(crdt__entry *e, bool (*keep)(const crdt__dv *d,
                         const void *user);
 /* Back to the packed form when one packable dot (or none) is left. */
 void crdt__entry_shrink(crdt__entry *e, const crdt_allocator *m);
+/* Frees e's dot array, if any (e's dots are then gone). */
+void crdt__entry_free_dots(crdt__entry *e, const crdt_allocator *m);
 /* Replaces all dots of e by d. Never fails when d is packable or e has an
  * array (reserve first: crdt__entry_reserve(e, m, 1, packable(d))). */
 void crdt__entry_set_one(crdt__entry *e, const crdt_allocator *m, crdt__dv d);
+/* crdt__entry_reserve for one more dot, then crdt__entry_push, with the
+ * common case (the first dot of an entry, packable) inline: decoders give
+ * entries their dots one at a time. On CRDT_ENOMEM e is unchanged. */
+static inline int crdt__entry_add(crdt__entry *e, const crdt_allocator *m,
+                                  crdt__dv d) {
+  if (e->ndots == 0 && !crdt__entry_many(e) && crdt__dv_packable(d)) {
+    e->dots = crdt__dv_pack(d);
+    e->ndots = 1;
+    return 0;
+  }
+  int rc = crdt__entry_reserve(e, m, e->ndots + 1,
+                               e->ndots == 0 && crdt__dv_packable(d));
+  if (!rc) crdt__entry_push(e, d);
+  return rc;
+}
+
 /* Exact sum of the dot values, clamped to the int64 range; the same
  * whatever the order of the dots. */
 int64_t crdt__entry_sum(const crdt__entry *e);
@@ -145,21 +202,26 @@ int crdt__store_grow(crdt__store *s, const crdt_allocator *m, uint32_t extra);
 static inline int crdt__store_reserve(crdt__store *s, const crdt_allocator *m,
                                       uint32_t extra) {
   uint64_t need = (uint64_t)s->count + extra;
-  if (s->index && need <= s->cap && need * 4 <= ((uint64_t)s->mask + 1) * 3)
+  if (s->index && need <= s->cap &&
+      (need + s->tombs) * 4 <= ((uint64_t)s->mask + 1) * 3)
     return 0; /* the usual case: room already */
   return crdt__store_grow(s, m, extra);
 }
-/* Copies a key into the store's arena (NULL for an empty key); CRDT_EINVAL
- * for keys longer than CRDT__KEY_MAX. A copy not handed to crdt__store_put
- * must be returned with crdt__store_key_drop. */
+/* The key as crdt__store_put takes it: a key longer than CRDT__KEY_INLINE
+ * is copied into the store's arena; a shorter one is `key` itself, which
+ * crdt__store_put copies into the entry, so it must stay valid until then.
+ * (It cannot point into one of this store's entries, which move: a key that
+ * is in the store already is never put again.) CRDT_EINVAL for
+ * keys longer than CRDT__KEY_MAX. A key not handed to crdt__store_put must
+ * be returned with crdt__store_key_drop. */
 int crdt__store_key(crdt__store *s, const crdt_allocator *m, const void *key,
-                    size_t len, uint8_t **out);
-void crdt__store_key_drop(crdt__store *s, uint8_t *key, size_t len);
+                    size_t len, const uint8_t **out);
+void crdt__store_key_drop(crdt__store *s, const uint8_t *key, size_t len);
 /* Appends a new entry with no dots (after crdt__store_reserve; the key must
- * be absent). Takes the key copy from crdt__store_key. Entry pointers stay
+ * be absent). Takes the key from crdt__store_key. Entry pointers stay
  * valid across puts that follow a reserve. */
-crdt__entry *crdt__store_put(crdt__store *s, uint8_t *key, uint32_t keylen,
-                             uint32_t hash);
+crdt__entry *crdt__store_put(crdt__store *s, const uint8_t *key,
+                             uint32_t keylen, uint32_t hash);
 /* For decoders, which define many keys in a row: room for `extra` more
  * entries (not in the index), and appending an entry for a
  * copy of `key` (CRDT_EINVAL past CRDT__KEY_MAX, CRDT_ETOOMANY,
@@ -168,9 +230,22 @@ crdt__entry *crdt__store_put(crdt__store *s, uint8_t *key, uint32_t keylen,
  * crdt__store_free. */
 int crdt__store_reserve_entries(crdt__store *s, const crdt_allocator *m,
                                 uint32_t extra);
-int crdt__store_append(crdt__store *s, const crdt_allocator *m,
-                       const void *key, size_t len, uint32_t hash,
-                       crdt__entry **out);
+int crdt__store_append_grow(crdt__store *s, const crdt_allocator *m,
+                            const void *key, size_t len, uint32_t hash,
+                            crdt__entry **out);
+static inline int crdt__store_append(crdt__store *s, const crdt_allocator *m,
+                                     const void *key, size_t len,
+                                     uint32_t hash, crdt__entry **out) {
+  if (s->count >= s->cap || len > CRDT__KEY_INLINE)
+    return crdt__store_append_grow(s, m, key, len, hash, out);
+  crdt__entry *e = &s->entries[s->count++]; /* room reserved, a short key */
+  memset(e, 0, sizeof *e);
+  if (len) memcpy(e->key, key, len);
+  e->keylen = (uint32_t)len;
+  e->hash = hash;
+  *out = e;
+  return 0;
+}
 /* Rebuilds the index over every entry, in one pass. CRDT_EORDER when two
  * entries have the same key, CRDT_ENOMEM; after an error the store has no
  * index and may only be freed. */

@@ -621,7 +621,7 @@ static inline uint8_t *put_defining(uint8_t *p, uint64_t gap,
                                     bool values) {
   p = varint_put(p, gap << 1);
   p = varint_put(p, e->keylen);
-  if (e->keylen) memcpy(p, e->key, e->keylen);
+  if (e->keylen) memcpy(p, crdt__entry_key(e), e->keylen);
   p += e->keylen;
   if (values) p = varint_put(p, zigzag(value));
   return p;
@@ -771,7 +771,7 @@ static int put_dots(sink *o, const crdt__store *s, const stream_dot *dots,
         defined++;
         sink_varint(o, gap << 1);
         sink_varint(o, e->keylen);
-        sink_bytes(o, e->key, e->keylen);
+        sink_bytes(o, crdt__entry_key(e), e->keylen);
       } else {
         sink_varint(o, gap << 1 | 1);
         sink_varint(o, index[d->slot]);
@@ -787,7 +787,7 @@ static int marker_cmp(const void *a, const void *b, const void *ctx) {
   const crdt__entry *x = *(const crdt__entry *const *)a;
   const crdt__entry *y = *(const crdt__entry *const *)b;
   size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
-  int c = n ? memcmp(x->key, y->key, n) : 0;
+  int c = n ? memcmp(crdt__entry_key(x), crdt__entry_key(y), n) : 0;
   if (c) return c;
   return (x->keylen > y->keylen) - (x->keylen < y->keylen);
 }
@@ -809,7 +809,7 @@ static void put_markers(sink *o, const crdt__entry **list, uint32_t n) {
   sink_varint(o, n);
   for (uint32_t i = 0; i < n; i++) {
     sink_varint(o, list[i]->keylen);
-    sink_bytes(o, list[i]->key, list[i]->keylen);
+    sink_bytes(o, crdt__entry_key(list[i]), list[i]->keylen);
   }
 }
 
@@ -870,39 +870,6 @@ done:
   ranking_free(&k, m);
 }
 
-/* crdt__store_append for the decoder's loop: with room left in the entry
- * array (reserved per replica), the same entry without the per-call growth
- * check; otherwise crdt__store_append itself. (A candidate for store.h.) */
-static inline int append_key(crdt__store *s, const crdt_allocator *m,
-                             const uint8_t *key, size_t len, uint32_t hash,
-                             crdt__entry **out) {
-  if (s->count >= s->cap || s->count >= UINT32_MAX / 2)
-    return crdt__store_append(s, m, key, len, hash, out);
-  uint8_t *copy;
-  int rc = crdt__store_key(s, m, key, len, &copy);
-  if (rc) return rc;
-  crdt__entry *e = &s->entries[s->count++];
-  *e = (crdt__entry){.key = copy, .keylen = (uint32_t)len, .hash = hash};
-  *out = e;
-  return 0;
-}
-
-/* Gives entry e its dot d: a new entry (no dots yet) takes a packable dot in
- * the packed form store.h describes, as crdt__entry_reserve and
- * crdt__entry_push would; anything else goes through them. */
-static inline int add_dot(crdt__entry *e, const crdt_allocator *m,
-                          crdt__dv d) {
-  if (e->ndots == 0 && e->cap == 0 && crdt__dv_packable(d)) {
-    e->dots.packed = d.counter << 16 | d.replica;
-    e->ndots = 1;
-    return 0;
-  }
-  int rc = crdt__entry_reserve(e, m, e->ndots + 1,
-                               e->ndots == 0 && crdt__dv_packable(d));
-  if (!rc) crdt__entry_push(e, d);
-  return rc;
-}
-
 /* The `n` dots of replica i (see docs/format.md), checked dot by dot in a
  * fixed order: which error a malformed input gets depends on it. */
 static int get_dots(crdt__rbuf *r, const crdt_allocator *m, crdt__causal *c,
@@ -936,10 +903,11 @@ static int get_dots(crdt__rbuf *r, const crdt_allocator *m, crdt__causal *c,
       if ((rc = crdt__r_bytes(r, (size_t)len, &key))) return rc;
       /* A key defined twice is found when the index is built. */
       uint32_t hash = crdt__key_hash(key, (size_t)len);
-      if ((rc = append_key(s, m, key, (size_t)len, hash, &e))) return rc;
+      if ((rc = crdt__store_append(s, m, key, (size_t)len, hash, &e)))
+        return rc;
     }
     if (values && (rc = crdt__r_zigzag(r, &dv.value))) return rc;
-    if ((rc = add_dot(e, m, dv))) return rc;
+    if ((rc = crdt__entry_add(e, m, dv))) return rc;
   }
   return 0;
 }

@@ -131,7 +131,7 @@ static void put_causal(sb *b, const char *name, const crdt__causal *c) {
   for (uint32_t k = 0; k < c->store.count; k++) {
     const crdt__entry *e = sorted[k];
     sb_printf(b, " %.*s:[", (int)e->keylen,
-              e->key ? (const char *)e->key : "");
+              (const char *)crdt__entry_key(e));
     crdt__dv *dots = malloc((e->ndots + 1) * sizeof *dots);
     assert_non_null(dots);
     crdt__entry_sorted_dots(e, &c->replicas, dots);

@@ -205,7 +205,7 @@ static char *causal_text(const crdt__causal *c) {
   for (uint32_t k = 0; k < c->store.count; k++) {
     const crdt__entry *e = sorted[k];
     sb_printf(&b, " %.*s:[", (int)e->keylen,
-              e->key ? (const char *)e->key : "");
+              (const char *)crdt__entry_key(e));
     crdt__dv *dots = malloc((e->ndots + 1) * sizeof *dots);
     assert_non_null(dots);
     crdt__entry_sorted_dots(e, &c->replicas, dots);
@@ -932,8 +932,8 @@ static void test_store_values_are_carried(void **state) {
   crdt__causal c = copy_of(&a);
   assert_true(crdt__causal_equal(&a, &c));
   crdt__entry *e = entry(&c, "x");
-  assert_true(e->cap > 0); /* dots with values live in an array */
-  crdt__dv *d = e->dots.many;
+  assert_true(crdt__entry_cap(e) > 0); /* dots with values live in an array */
+  crdt__dv *d = crdt__entry_array(e);
   for (uint32_t i = 0; i < e->ndots; i++)
     if (d[i].value == -5) d[i].value = -6;
   assert_false(crdt__causal_equal(&a, &c));
@@ -970,14 +970,14 @@ static void test_store_entry_remove_set_one_shrink(void **state) {
   crdt__entry e = {0};
   /* One packable dot (value 0) lives packed in the entry: no allocation. */
   assert_int_equal(crdt__entry_reserve(&e, &mem, 1, true), 0);
-  assert_int_equal(e.cap, 0);
+  assert_int_equal(crdt__entry_cap(&e), 0);
   crdt__entry_push(&e, dv(1, 7, 0));
-  assert_int_equal(e.cap, 0);
+  assert_int_equal(crdt__entry_cap(&e), 0);
   assert_dv(crdt__entry_dot(&e, 0), dv(1, 7, 0));
   assert_int_equal(tu_alloc_live(), base);
   /* Growing spills to an array and keeps the packed dot. */
   assert_int_equal(crdt__entry_reserve(&e, &mem, 3, false), 0);
-  assert_true(e.cap >= 3);
+  assert_true(crdt__entry_cap(&e) >= 3);
   assert_true(tu_alloc_live() > base);
   assert_dv(crdt__entry_dot(&e, 0), dv(1, 7, 0));
   crdt__entry_push(&e, dv(2, 0, 10));
@@ -985,27 +985,27 @@ static void test_store_entry_remove_set_one_shrink(void **state) {
   assert_int_equal(e.ndots, 3);
   assert_int_equal(crdt__entry_sum(&e), 40);
   /* retain keeps order and capacity (room reserved stays reserved). */
-  uint32_t cap = e.cap;
+  uint32_t cap = crdt__entry_cap(&e);
   crdt__entry_retain(&e, value_not_10, NULL);
   assert_int_equal(e.ndots, 2);
-  assert_int_equal(e.cap, cap);
+  assert_int_equal(crdt__entry_cap(&e), cap);
   assert_dv(crdt__entry_dot(&e, 0), dv(1, 7, 0));
   assert_dv(crdt__entry_dot(&e, 1), dv(3, 1, 30));
   /* shrink does nothing while two dots, or a value, remain. */
   crdt__entry_shrink(&e, &mem);
-  assert_int_equal(e.cap, cap);
+  assert_int_equal(crdt__entry_cap(&e), cap);
   /* set_one with a value (not packable) reuses the array. */
   crdt__entry_set_one(&e, &mem, dv(9, 2, -9));
   assert_int_equal(e.ndots, 1);
-  assert_true(e.cap > 0);
+  assert_true(crdt__entry_cap(&e) > 0);
   assert_dv(crdt__entry_dot(&e, 0), dv(9, 2, -9));
   assert_int_equal(crdt__entry_sum(&e), -9);
   crdt__entry_shrink(&e, &mem); /* a value cannot be packed: stays */
-  assert_true(e.cap > 0);
+  assert_true(crdt__entry_cap(&e) > 0);
   /* set_one with a packable dot goes back to the packed form, array freed. */
   crdt__entry_set_one(&e, &mem, dv(10, 3, 0));
   assert_int_equal(e.ndots, 1);
-  assert_int_equal(e.cap, 0);
+  assert_int_equal(crdt__entry_cap(&e), 0);
   assert_dv(crdt__entry_dot(&e, 0), dv(10, 3, 0));
   assert_int_equal(tu_alloc_live(), base);
   /* Counters past 2^48 or replica indexes past 65535 are not packable. */
@@ -1014,13 +1014,13 @@ static void test_store_entry_remove_set_one_shrink(void **state) {
   assert_true(crdt__dv_packable(dv(CRDT__PACK_COUNTER_MAX, CRDT__PACK_REPLICA_MAX, 0)));
   assert_int_equal(crdt__entry_reserve(&e, &mem, 1, false), 0);
   crdt__entry_set_one(&e, &mem, dv(CRDT__PACK_COUNTER_MAX + 1, 70000, 0));
-  assert_true(e.cap > 0);
+  assert_true(crdt__entry_cap(&e) > 0);
   assert_dv(crdt__entry_dot(&e, 0), dv(CRDT__PACK_COUNTER_MAX + 1, 70000, 0));
   /* Dropping the last dot and shrinking frees the array. */
   crdt__entry_retain(&e, keep_none, NULL);
   assert_int_equal(e.ndots, 0);
   crdt__entry_shrink(&e, &mem);
-  assert_int_equal(e.cap, 0);
+  assert_int_equal(crdt__entry_cap(&e), 0);
   assert_int_equal(crdt__entry_sum(&e), 0);
   assert_int_equal(tu_alloc_live(), base);
   assert_no_leaks();
@@ -1052,7 +1052,7 @@ static void test_store_entry_sum_is_order_independent(void **state) {
       for (int i = 0; i < 3; i++)
         crdt__entry_push(&e, dv((uint64_t)i + 1, 0, cases[c].v[perms[p][i]]));
       int64_t sum = crdt__entry_sum(&e);
-      crdt__free(&mem, e.dots.many, e.cap * sizeof *e.dots.many);
+      crdt__entry_free_dots(&e, &mem);
       if (sum != cases[c].exact)
         fail_msg("case %zu, order %d,%d,%d: sum %lld, exact %lld", c,
                  perms[p][0], perms[p][1], perms[p][2], (long long)sum,
@@ -1135,11 +1135,16 @@ static unsigned index_against_reference(unsigned nkeys, uint32_t (*h)(unsigned),
     assert_int_equal(s.count, count);
     assert_int_equal(index_find(&s, i, h) != NULL, present[i]);
     if (step % 997 == 0) {
-      uint32_t in_use = 0, slots = s.index ? s.mask + 1 : 0;
-      for (uint32_t k = 0; k < slots; k++) in_use += s.index[k] != 0;
+      uint32_t in_use = 0, tombs = 0, slots = s.index ? s.mask + 1 : 0;
+      for (uint32_t k = 0; k < slots; k++) {
+        tombs += s.index[k] == s.mask;
+        in_use += s.index[k] != 0 && s.index[k] != s.mask;
+      }
       assert_int_equal(in_use, count);
+      assert_int_equal(tombs, s.tombs);
       wrapped += slots && s.index[0] && s.index[s.mask];
-      assert_true((uint64_t)count * 4 <= (uint64_t)slots * 3);
+      /* Tombstones count towards the load: probes always end. */
+      assert_true((uint64_t)(count + tombs) * 4 <= (uint64_t)slots * 3);
       for (unsigned k = 0; k < nkeys; k++)
         assert_int_equal(index_find(&s, k, h) != NULL, present[k]);
     }
@@ -1182,7 +1187,8 @@ static void sweep_against_reference(uint32_t (*h)(unsigned), unsigned every) {
   crdt__store_sweep(&s, &mem);
   assert_int_equal(s.count, NKEYS - emptied);
   uint32_t in_use = 0;
-  for (uint32_t k = 0; k <= s.mask; k++) in_use += s.index[k] != 0;
+  for (uint32_t k = 0; k <= s.mask; k++)
+    in_use += s.index[k] != 0 && s.index[k] != s.mask;
   assert_int_equal(in_use, s.count);
   for (unsigned i = 0; i < NKEYS; i++)
     assert_int_equal(index_find(&s, i, h) != NULL, i % every != 0);
@@ -1235,11 +1241,19 @@ static void test_store_empty_key_and_copy(void **state) {
   put(&a, "", "A", 1, 5);
   put(&a, "x", "A", 2, 6);
   put(&a, "x", "B", 1, 7);
-  assert_null(entry(&a, "")->key);
+  put(&a, "twelve-bytes", "A", 3, 8);  /* the longest key kept inline */
+  put(&a, "thirteen-byte", "A", 4, 9); /* the shortest in the arena */
+  assert_int_equal(entry(&a, "")->keylen, 0);
+  assert_ptr_equal(crdt__entry_key(entry(&a, "twelve-bytes")),
+                   entry(&a, "twelve-bytes")->key);
+  assert_ptr_not_equal(crdt__entry_key(entry(&a, "thirteen-byte")),
+                       entry(&a, "thirteen-byte")->key);
+  assert_int_equal(a.store.keys.live, 13);
   assert_int_equal(value_at(&a, "", "A", 1), 5);
   crdt__causal b = copy_of(&a);
   assert_true(crdt__causal_equal(&a, &b));
-  assert_state(&b, "replicas=A,B ctx={A:2, B:1} :[A:1=5] x:[A:2=6 B:1=7]");
+  assert_state(&b, "replicas=A,B ctx={A:4, B:1} :[A:1=5] thirteen-byte:[A:4=9] "
+                   "twelve-bytes:[A:3=8] x:[A:2=6 B:1=7]");
   /* Independent: changing the copy leaves the original. */
   crdt__store_delete(&b.store, &mem, entry(&b, ""));
   assert_non_null(entry(&a, ""));
