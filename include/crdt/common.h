@@ -94,7 +94,12 @@ CRDT_API const char *crdt_err_name(int err);
 /**
  * Allocator hook. Every allocation the library makes goes through one of
  * these, with `user` passed back. Sizes are passed to realloc and free so a
- * hook can count live bytes without headers of its own.
+ * hook can count live bytes without headers of its own. Blocks must be
+ * aligned for any object type, as malloc's are (the library relies on at
+ * least 8-byte alignment). On Linux, the library advises blocks of 4 MiB
+ * or more that hold a large state's element index and entries to use
+ * transparent huge pages (madvise MADV_HUGEPAGE on the whole 2 MiB pages
+ * inside the block); it is only a hint about memory the block owns.
  */
 typedef struct crdt_allocator {
   /** alloc(user, size): size > 0; return NULL on failure. */
