@@ -81,7 +81,7 @@ int crdt_set_allocator(const crdt_allocator *allocator) {
 void crdt__advise_huge(void *p, size_t n) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   const uintptr_t huge = (uintptr_t)2 << 20;
-  if (!p || n < 2 * huge) return;
+  if (!p || n < CRDT__HUGE_MIN) return;
   uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
   uintptr_t end = ((uintptr_t)p + n) & ~(huge - 1);
   if (end > start) (void)madvise((void *)start, end - start, MADV_HUGEPAGE);

@@ -25,6 +25,8 @@ static inline void *crdt__alloc(const crdt_allocator *m, size_t n) {
  * with 4 KiB pages nearly every access would also miss the TLB. Only a hint
  * about memory the block owns; nothing depends on it being taken. */
 void crdt__advise_huge(void *p, size_t n);
+/* The smallest block crdt__advise_huge does anything for. */
+#define CRDT__HUGE_MIN ((size_t)4 << 20)
 
 static inline void *crdt__calloc(const crdt_allocator *m, size_t count,
                                  size_t size) {

@@ -1206,6 +1206,33 @@ static void test_store_sweep_few_and_many(void **state) {
   assert_no_leaks();
 }
 
+/* Entry arrays of 4 MiB and more grow by allocate, copy, free (so the new
+ * block can be advised to use huge pages first): every key survives the
+ * move, and a failed growth leaves the store as it was. */
+static void test_store_large_entry_array_grows_atomically(void **state) {
+  (void)state;
+  enum { N = 1 << 17 }; /* 131072 entries of 32 bytes: exactly 4 MiB */
+  crdt__store s = {0};
+  for (unsigned i = 0; i < N; i++) index_insert(&s, i, real_hash);
+  assert_int_equal(s.cap, N); /* the last growth took the large path */
+  tu_alloc_fail_at(0); /* the next allocation: the 8 MiB array */
+  char key[16];
+  int n = snprintf(key, sizeof key, "key-%u", N);
+  crdt__entry *e;
+  assert_int_equal(crdt__store_insert(&s, &mem, key, (size_t)n, real_hash(N),
+                                      &e),
+                   CRDT_ENOMEM);
+  assert_true(tu_alloc_fired());
+  tu_alloc_fail_at(-1);
+  assert_int_equal(s.count, N);
+  assert_int_equal(s.cap, N);
+  index_insert(&s, N, real_hash);
+  assert_int_equal(s.cap, 2 * N);
+  for (unsigned i = 0; i <= N; i++) assert_non_null(index_find(&s, i, real_hash));
+  crdt__store_free(&s, &mem);
+  assert_no_leaks();
+}
+
 /* Appending without lookups, then indexing once, finds every key and
  * reports a key appended twice. */
 static void test_store_append_then_index(void **state) {
@@ -1383,6 +1410,7 @@ int main(void) {
       T(test_store_record_direct_matches_join_random),
       T(test_store_join_of_unrelated_replicas),
       T(test_store_append_then_index),
+      T(test_store_large_entry_array_grows_atomically),
       T(test_store_empty_key_and_copy),
       T(test_store_equality_ignores_insertion_and_replica_order),
       T(test_store_sorted_orders_are_canonical),
