@@ -940,12 +940,24 @@ int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
     bool packable = true;
     uint32_t unseen;
     if (e2->ndots == 1 && !crdt__entry_many(e2)) {
-      /* The common case: one packed dot, and it is new here (or the key
-       * would not have been chosen), unless the key is a marker. */
+      /* The common case: one packed dot, new here (or the key would not
+       * have been chosen) unless the key is a marker. */
       unseen = 1;
       crdt__dv d = crdt__entry_dot(e2, 0);
+      const bool fresh = !seen_by_dst(&jm, &d);
       d.replica = map[d.replica];
       packable = crdt__dv_packable(d);
+      if (packable && e2->keylen <= CRDT__KEY_INLINE) {
+        /* Nothing to allocate: the key and the dot go into the entry. */
+        crdt__entry *e = crdt__store_put(&dst->store, crdt__entry_key(e2),
+                                         e2->keylen, e2->hash);
+        if (fresh) {
+          e->dots = crdt__dv_pack(d);
+          e->ndots = 1;
+        }
+        nfresh++;
+        continue;
+      }
     } else {
       unseen = count_unseen(&jm, e2, &packable);
     }
