@@ -522,10 +522,11 @@ void crdt__store_delete(crdt__store *s, const crdt_allocator *m,
   s->count--;
 }
 
-/* A deletion reads the entries of the slots after its own (backward shift),
+/* A deletion finds the slots of the deleted and of the moved last entry,
  * each a likely cache miss in a large store; past one deletion in 32
  * entries, compacting the array and rebuilding the index in place (a
- * sequential pass, prefetched) is cheaper. */
+ * sequential pass, prefetched, which also clears the tombstones) is
+ * cheaper. */
 void crdt__store_sweep(crdt__store *s, const crdt_allocator *m) {
   uint32_t empty = 0;
   for (uint32_t n = 0; n < s->count; n++) empty += s->entries[n].ndots == 0;

@@ -470,50 +470,16 @@ static void test_gcounter_merge_of_1000_replicas_sums_to_500500(void **state) {
   free(c);
 }
 
-/* A counter merged from one replica at a time (the path for a source with
- * one replica) equals one merged from the group of the same states (the
- * path for a source with many), whatever the sink knew before. */
+static void update_gcounter(crdt_object *c, uint64_t n) {
+  assert_int_equal(crdt_gcounter_inc(crdt_object_gcounter(c), n, NULL), 0);
+}
+
+/* See tu_check_single_replica_merges. */
 static void test_gcounter_merges_from_single_replicas_equal_the_group_merge(
     void **state) {
   (void)state;
-  tu_rng rng = {0xc0417e7u};
-  enum { SOURCES = 90 };
-  for (int round = 0; round < 6; round++) {
-    crdt_gcounter *one_by_one = counter_at("sink"), *grouped = NULL;
-    crdt_gcounter *group = counter_at(NULL);
-    inc(one_by_one, 1 + tu_below(&rng, 9));
-    grouped = copy_of(one_by_one);
-    char id[48];
-    for (int i = 0; i < SOURCES; i++) {
-      /* ids of many lengths; some replicas seen twice, older then newer */
-      snprintf(id, sizeof id, "r%d-%.*s", (int)tu_below(&rng, 60),
-               (int)tu_below(&rng, 30), "abcdefghijklmnopqrstuvwxyz0123");
-      crdt_gcounter *x = counter_at(id);
-      inc(x, 1 + tu_below(&rng, 1000));
-      sync_into(one_by_one, x);
-      sync_into(group, x);
-      if (tu_below(&rng, 3) == 0) {
-        crdt_gcounter *older = copy_of(x);
-        inc(x, 1 + tu_below(&rng, 5));
-        sync_into(one_by_one, x);
-        sync_into(one_by_one, older); /* stale: changes nothing */
-        sync_into(group, x);
-        crdt_gcounter_free(older);
-      }
-      crdt_gcounter_free(x);
-    }
-    sync_into(grouped, group);
-    assert_true(crdt_gcounter_equal(one_by_one, grouped));
-    char *a = tu_object_text(obj(one_by_one));
-    char *b = tu_object_text(obj(grouped));
-    assert_string_equal(a, b);
-    free(a);
-    free(b);
-    assert_int_equal(compare(one_by_one, grouped), CRDT_EQUAL);
-    crdt_gcounter_free(one_by_one);
-    crdt_gcounter_free(grouped);
-    crdt_gcounter_free(group);
-  }
+  tu_check_single_replica_merges(CRDT_TYPE_GCOUNTER, 0xc0417e7u,
+                                 update_gcounter);
 }
 
 /* ---- atomicity under allocation failure ------------------------------------------------ */

@@ -430,50 +430,19 @@ static void test_pncounter_laws(void **state) {
   crdt_pncounter_free(c);
 }
 
-/* A counter merged from one replica at a time (the path for a source with
- * one replica) equals one merged from the group of the same states (the
- * path for a source with many); both totals travel with each entry. */
+/* Both directions in every update, so both totals of the entries move. */
+static void update_pncounter(crdt_object *c, uint64_t n) {
+  crdt_pncounter *p = crdt_object_pncounter(c);
+  assert_int_equal(crdt_pncounter_inc(p, n, NULL), 0);
+  assert_int_equal(crdt_pncounter_dec(p, n / 2 + 1, NULL), 0);
+}
+
+/* See tu_check_single_replica_merges. */
 static void test_pncounter_merges_from_single_replicas_equal_the_group_merge(
     void **state) {
   (void)state;
-  tu_rng rng = {0x9c0417e7u};
-  enum { SOURCES = 90 };
-  for (int round = 0; round < 6; round++) {
-    crdt_pncounter *one_by_one = counter_at("sink"), *grouped = NULL;
-    crdt_pncounter *group = counter_at(NULL);
-    dec(one_by_one, 1 + tu_below(&rng, 9));
-    grouped = copy_of(one_by_one);
-    char id[48];
-    for (int i = 0; i < SOURCES; i++) {
-      snprintf(id, sizeof id, "r%d-%.*s", (int)tu_below(&rng, 60),
-               (int)tu_below(&rng, 30), "abcdefghijklmnopqrstuvwxyz0123");
-      crdt_pncounter *x = counter_at(id);
-      inc(x, 1 + tu_below(&rng, 1000));
-      dec(x, 1 + tu_below(&rng, 1000));
-      sync_into(one_by_one, x);
-      sync_into(group, x);
-      if (tu_below(&rng, 3) == 0) {
-        crdt_pncounter *older = copy_of(x);
-        dec(x, 1 + tu_below(&rng, 5));
-        sync_into(one_by_one, x);
-        sync_into(one_by_one, older); /* stale: changes nothing */
-        sync_into(group, x);
-        crdt_pncounter_free(older);
-      }
-      crdt_pncounter_free(x);
-    }
-    sync_into(grouped, group);
-    assert_true(crdt_pncounter_equal(one_by_one, grouped));
-    char *a = tu_object_text(obj(one_by_one));
-    char *b = tu_object_text(obj(grouped));
-    assert_string_equal(a, b);
-    free(a);
-    free(b);
-    assert_int_equal(value_of(one_by_one), value_of(grouped));
-    crdt_pncounter_free(one_by_one);
-    crdt_pncounter_free(grouped);
-    crdt_pncounter_free(group);
-  }
+  tu_check_single_replica_merges(CRDT_TYPE_PNCOUNTER, 0x9c0417e7u,
+                                 update_pncounter);
 }
 
 /* ---- atomicity under allocation failure ------------------------------------------------ */

@@ -247,3 +247,59 @@ unsigned long long tu_rand(tu_rng *r) {
 unsigned tu_below(tu_rng *r, unsigned n) {
   return (unsigned)(tu_rand(r) % n);
 }
+
+static crdt_object *tu_new(crdt_type type, const char *replica) {
+  crdt_object *o;
+  assert_int_equal(crdt_object_new(type, replica, &o), 0);
+  return o;
+}
+
+static crdt_object *tu_copy(const crdt_object *o) {
+  crdt_object *c;
+  assert_int_equal(crdt_object_copy(o, &c), 0);
+  return c;
+}
+
+void tu_check_single_replica_merges(crdt_type type, unsigned long long seed,
+                                    void (*update)(crdt_object *c,
+                                                   uint64_t n)) {
+  tu_rng rng = {seed};
+  enum { SOURCES = 90 };
+  for (int round = 0; round < 6; round++) {
+    crdt_object *one_by_one = tu_new(type, "sink");
+    crdt_object *group = tu_new(type, NULL);
+    update(one_by_one, 1 + tu_below(&rng, 9));
+    crdt_object *grouped = tu_copy(one_by_one);
+    char id[48];
+    for (int i = 0; i < SOURCES; i++) {
+      /* ids of many lengths; some replicas seen twice, older then newer */
+      snprintf(id, sizeof id, "r%d-%.*s", (int)tu_below(&rng, 60),
+               (int)tu_below(&rng, 30), "abcdefghijklmnopqrstuvwxyz0123");
+      crdt_object *x = tu_new(type, id);
+      update(x, 1 + tu_below(&rng, 1000));
+      assert_int_equal(crdt_object_merge(one_by_one, x), 0);
+      assert_int_equal(crdt_object_merge(group, x), 0);
+      if (tu_below(&rng, 3) == 0) {
+        crdt_object *older = tu_copy(x);
+        update(x, 1 + tu_below(&rng, 5));
+        assert_int_equal(crdt_object_merge(one_by_one, x), 0);
+        assert_int_equal(crdt_object_merge(one_by_one, older), 0); /* stale */
+        assert_int_equal(crdt_object_merge(group, x), 0);
+        crdt_object_free(older);
+      }
+      crdt_object_free(x);
+    }
+    assert_int_equal(crdt_object_merge(grouped, group), 0);
+    assert_true(crdt_object_equal(one_by_one, grouped));
+    char *a = tu_object_text(one_by_one), *b = tu_object_text(grouped);
+    assert_string_equal(a, b); /* value and context */
+    free(a);
+    free(b);
+    crdt_order order;
+    assert_int_equal(crdt_object_compare(one_by_one, grouped, &order), 0);
+    assert_int_equal(order, CRDT_EQUAL);
+    crdt_object_free(one_by_one);
+    crdt_object_free(grouped);
+    crdt_object_free(group);
+  }
+}

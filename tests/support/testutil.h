@@ -74,4 +74,13 @@ unsigned long long tu_rand(tu_rng *r);
 /* Uniform in [0, n). */
 unsigned tu_below(tu_rng *r, unsigned n);
 
+/* For the counters: a sink merged from one-replica states one at a time
+ * (the join's path for a source with one replica) equals a sink merged
+ * from the group of the same states (the path for a source with many),
+ * whatever the sink knew before, stale states included. `update(c, n)`
+ * makes an update of size n >= 1 at c's replica. */
+void tu_check_single_replica_merges(crdt_type type, unsigned long long seed,
+                                    void (*update)(crdt_object *c,
+                                                   uint64_t n));
+
 #endif
