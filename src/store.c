@@ -119,7 +119,8 @@ void crdt__entry_shrink(crdt__entry *e, const crdt_allocator *m) {
 }
 
 void crdt__entry_free_dots(crdt__entry *e, const crdt_allocator *m) {
-  if (crdt__entry_many(e)) array_free(m, crdt__entry_array(e), crdt__entry_cap(e));
+  if (crdt__entry_many(e))
+    array_free(m, crdt__entry_array(e), crdt__entry_cap(e));
   e->dots = 0;
 }
 
@@ -910,7 +911,8 @@ int crdt__causal_join(crdt__causal *dst, const crdt_allocator *m,
         (rc = crdt__entry_reserve(e1, m, e1->ndots + unseen,
                                   packable && e1->ndots + unseen <= 1)))
       goto fail;
-    if ((uint64_t)e1->ndots * e2->ndots > SMALL_PRODUCT && crdt__entry_many(e1) &&
+    if ((uint64_t)e1->ndots * e2->ndots > SMALL_PRODUCT &&
+        crdt__entry_many(e1) &&
         e1->ndots > scratch_n)
       scratch_n = e1->ndots;
   }

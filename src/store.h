@@ -23,10 +23,10 @@
  * Layout (chosen for memory and cache behaviour, see docs/performance.md):
  * entries live in one dense array of 32-byte records, found through a
  * separate open-addressing index of 4-byte slots (entry number + 1 and hash
- * bits; linear probing, tombstones for deletions); keys of up to 12 bytes live in their
- * entry, longer ones in an arena; an entry's single dot is packed into the
- * record when its value is 0 and it fits (counter < 2^47, replica index <
- * 2^16), otherwise the dots are in an array. Room is
+ * bits; linear probing, tombstones for deletions); keys of up to 12 bytes
+ * live in their entry, longer ones in an arena; an entry's single dot is
+ * packed into the record when its value is 0 and it fits (counter < 2^47,
+ * replica index < 2^16), otherwise the dots are in an array. Room is
  * reserved before any change, so every operation can be made atomic:
  * fallible steps first, then infallible ones.
  */
