@@ -601,16 +601,14 @@ fail:
   return CRDT_ENOMEM;
 }
 
-static int key_cmp(const crdt__entry *a, const crdt__entry *b) {
-  size_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
-  int c = n ? memcmp(crdt__entry_key(a), crdt__entry_key(b), n) : 0;
-  if (c) return c;
-  return (a->keylen > b->keylen) - (a->keylen < b->keylen);
-}
-
-static int entry_ptr_cmp(const void *a, const void *b, const void *ctx) {
+int crdt__entry_ptr_cmp(const void *a, const void *b, const void *ctx) {
   (void)ctx;
-  return key_cmp(*(const crdt__entry *const *)a, *(const crdt__entry *const *)b);
+  const crdt__entry *x = *(const crdt__entry *const *)a;
+  const crdt__entry *y = *(const crdt__entry *const *)b;
+  size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
+  int c = n ? memcmp(crdt__entry_key(x), crdt__entry_key(y), n) : 0;
+  if (c) return c;
+  return (x->keylen > y->keylen) - (x->keylen < y->keylen);
 }
 
 int crdt__store_sorted(const crdt__store *s, const crdt_allocator *m,
@@ -620,7 +618,7 @@ int crdt__store_sorted(const crdt__store *s, const crdt_allocator *m,
   const crdt__entry **list = crdt__alloc(m, crdt__mul(s->count, sizeof *list));
   if (!list) return CRDT_ENOMEM;
   for (uint32_t n = 0; n < s->count; n++) list[n] = &s->entries[n];
-  crdt__sort(list, s->count, sizeof *list, entry_ptr_cmp, NULL);
+  crdt__sort(list, s->count, sizeof *list, crdt__entry_ptr_cmp, NULL);
   *out = list;
   return 0;
 }

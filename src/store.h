@@ -270,6 +270,9 @@ void crdt__store_free(crdt__store *s, const crdt_allocator *m);
 int crdt__store_copy(crdt__store *dst, const crdt_allocator *m,
                      const crdt__store *src);
 
+/* Canonical key order for crdt__sort over entry pointers: key bytes, the
+ * shorter first on a common prefix. */
+int crdt__entry_ptr_cmp(const void *a, const void *b, const void *ctx);
 /* Entries sorted by key bytes (canonical order), *out allocated with m
  * (s->count pointers, NULL when empty). Pointers valid until s changes. */
 int crdt__store_sorted(const crdt__store *s, const crdt_allocator *m,

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "wire.h"
 #include "testutil.h"
 #include "text.h"
 
@@ -1233,6 +1234,36 @@ static void test_store_large_entry_array_grows_atomically(void **state) {
   assert_no_leaks();
 }
 
+/* A dot held by two entries never happens in a valid state, but the
+ * encoder must still report it rather than write a stream a decoder would
+ * reject: sorting a replica's dots (entries out of counter order, as after
+ * removals) gives CRDT_ERANGE, whether the counter range is dense (bucket
+ * pass) or sparse (comparison sort). */
+static void test_store_encoder_reports_a_repeated_dot(void **state) {
+  (void)state;
+  for (int sparse = 0; sparse < 2; sparse++) {
+    crdt__causal c = {0};
+    uint64_t big = sparse ? 1000000 : 5;
+    put(&c, "k1", "A", big, 0); /* out of counter order along the array */
+    put(&c, "k2", "A", 2, 0);
+    put(&c, "k3", "A", 1, 0);
+    put(&c, "k4", "A", 2, 0); /* the same dot as k2 */
+    crdt__wbuf w = crdt__wbuf_into(NULL, 0, &mem);
+    crdt__wire_put_causal(&w, &c, false);
+    assert_int_equal(w.err, CRDT_ERANGE);
+    crdt__wbuf_free(&w);
+    /* Without the repeat it encodes. */
+    crdt__store_delete(&c.store, &mem, entry(&c, "k4"));
+    w = crdt__wbuf_into(NULL, 0, &mem);
+    crdt__wire_put_causal(&w, &c, false);
+    assert_int_equal(w.err, 0);
+    assert_true(w.len > 0);
+    crdt__wbuf_free(&w);
+    crdt__causal_free(&c, &mem);
+  }
+  assert_no_leaks();
+}
+
 /* Appending without lookups, then indexing once, finds every key and
  * reports a key appended twice. */
 static void test_store_append_then_index(void **state) {
@@ -1410,6 +1441,7 @@ int main(void) {
       T(test_store_record_direct_matches_join_random),
       T(test_store_join_of_unrelated_replicas),
       T(test_store_append_then_index),
+      T(test_store_encoder_reports_a_repeated_dot),
       T(test_store_large_entry_array_grows_atomically),
       T(test_store_empty_key_and_copy),
       T(test_store_equality_ignores_insertion_and_replica_order),
