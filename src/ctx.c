@@ -10,8 +10,7 @@
 int crdt__vv_reserve(crdt__vv *v, const crdt_allocator *m, uint32_t len) {
   if (len <= v->len) return 0;
   if (len > v->cap) {
-    uint32_t cap = v->cap ? v->cap : 4;
-    while (cap < len) cap = cap > UINT32_MAX / 2 ? len : cap * 2;
+    uint32_t cap = crdt__grow_cap(v->cap, 4, len);
     uint64_t *n = crdt__realloc(m, v->n, v->cap * sizeof *n,
                                 crdt__mul(cap, sizeof *n));
     if (!n) return CRDT_ENOMEM;

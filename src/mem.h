@@ -50,6 +50,16 @@ static inline void crdt__free(const crdt_allocator *m, void *p, size_t n) {
   if (p) m->free(m->user, p, n);
 }
 
+/* The capacity an array of `cap` elements grows to (from `first` when
+ * empty) by doubling until it holds `need`; `need` itself when doubling
+ * would pass 2^32. */
+static inline uint32_t crdt__grow_cap(uint32_t cap, uint32_t first,
+                                      uint32_t need) {
+  if (!cap) cap = first;
+  while (cap < need) cap = cap > UINT32_MAX / 2 ? need : cap * 2;
+  return cap;
+}
+
 /* n * size without overflow; SIZE_MAX when it would overflow (allocation of
  * SIZE_MAX then fails cleanly). */
 static inline size_t crdt__mul(size_t n, size_t size) {

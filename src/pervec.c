@@ -59,8 +59,7 @@ static bool pvent_eq(const crdt__pvent *a, const crdt__pvent *b) {
  * close together are what merging many of them reads. */
 static int grow(crdt__pervec *v, const crdt_allocator *m, uint32_t len) {
   if (len <= v->cap) return 0;
-  uint32_t cap = v->cap ? v->cap : 1;
-  while (cap < len) cap = cap > UINT32_MAX / 2 ? len : cap * 2;
+  uint32_t cap = crdt__grow_cap(v->cap, 1, len);
   crdt__pvent *grown = crdt__realloc(m, v->entries, v->cap * sizeof *grown,
                                      crdt__mul(cap, sizeof *grown));
   if (!grown) return CRDT_ENOMEM;

@@ -103,8 +103,7 @@ static int grow_parts(crdt__replicas *r, const crdt_allocator *m, uint32_t n,
     r->chunks = fresh;
   }
   if (need > r->cap) {
-    uint32_t cap = r->cap ? r->cap : 4;
-    while (cap < need) cap = cap > UINT32_MAX / 2 ? need : cap * 2;
+    uint32_t cap = crdt__grow_cap(r->cap, 4, need);
     crdt__rid **grown = crdt__realloc(m, r->by_index, r->cap * sizeof *grown,
                                       crdt__mul(cap, sizeof *grown));
     if (!grown) return CRDT_ENOMEM;

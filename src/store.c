@@ -65,8 +65,7 @@ int crdt__entry_reserve(crdt__entry *e, const crdt_allocator *m, uint32_t n,
   uint32_t have = crdt__entry_cap(e);
   if (have == 0 && n <= 1 && packable) return 0;
   if (n <= have) return 0;
-  uint32_t cap = have ? have : 2;
-  while (cap < n) cap = cap > UINT32_MAX / 2 ? n : cap * 2;
+  uint32_t cap = crdt__grow_cap(have, 2, n);
   if (have == 0) {
     uint8_t *block = crdt__alloc(m, array_bytes(cap));
     if (!block) return CRDT_ENOMEM;
@@ -378,8 +377,7 @@ static int grow_entries(crdt__store *s, const crdt_allocator *m,
                         uint64_t need) {
   if (need > UINT32_MAX / 2) return CRDT_ETOOMANY;
   if (need <= s->cap) return 0;
-  uint64_t cap = s->cap ? s->cap : 4;
-  while (cap < need) cap *= 2;
+  const uint32_t cap = crdt__grow_cap(s->cap, 4, (uint32_t)need);
   const size_t bytes = crdt__mul((size_t)cap, sizeof(crdt__entry));
   crdt__entry *grown;
   if (bytes < CRDT__HUGE_MIN) {
@@ -396,7 +394,7 @@ static int grow_entries(crdt__store *s, const crdt_allocator *m,
     crdt__free(m, s->entries, s->cap * sizeof *grown);
   }
   s->entries = grown;
-  s->cap = (uint32_t)cap;
+  s->cap = cap;
   return 0;
 }
 
