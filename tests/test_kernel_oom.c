@@ -15,6 +15,7 @@
 
 #include "crdt/crdt.h"
 #include "store.h"
+#include "causal.h"
 #include "testutil.h"
 #include "text.h"
 #include "vector.h"
@@ -70,80 +71,33 @@ static void teardown(void *fixture) {
 
 /* ---- snapshot: the text of everything in the fixture --------------------- */
 
-typedef struct sb {
-  char *s;
-  size_t len;
-} sb;
-
-static void sb_printf(sb *b, const char *fmt, ...) {
-  va_list ap, ap2;
-  va_start(ap, fmt);
-  va_copy(ap2, ap);
-  int n = vsnprintf(NULL, 0, fmt, ap);
-  assert_true(n >= 0);
-  b->s = realloc(b->s, b->len + (size_t)n + 1);
-  assert_non_null(b->s);
-  vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap2);
-  b->len += (size_t)n;
-  va_end(ap2);
-  va_end(ap);
-}
-
-static void put_vv(sb *b, const char *name, const crdt_vv *v) {
+static void put_vv(tu_sb *b, const char *name, const crdt_vv *v) {
   if (!v) return;
   size_t need = 0;
   assert_int_equal(crdt_vv_format(v, NULL, 0, &need), CRDT_ENOSPC);
   char *s = malloc(need + 1);
   assert_non_null(s);
   assert_int_equal(crdt_vv_format(v, s, need + 1, NULL), 0);
-  sb_printf(b, "%s=%s size=%zu\n", name, s, crdt_vv_size(v));
+  tu_sb_printf(b, "%s=%s size=%zu\n", name, s, crdt_vv_size(v));
   free(s);
 }
 
-static void put_ctx(sb *b, const char *name, const crdt_context *c) {
+static void put_ctx(tu_sb *b, const char *name, const crdt_context *c) {
   if (!c) return;
   size_t need = 0;
   assert_int_equal(crdt_context_format(c, NULL, 0, &need), CRDT_ENOSPC);
   char *s = malloc(need + 1);
   assert_non_null(s);
   assert_int_equal(crdt_context_format(c, s, need + 1, NULL), 0);
-  sb_printf(b, "%s=%s cloud=%zu\n", name, s, crdt_context_cloud_size(c));
+  tu_sb_printf(b, "%s=%s cloud=%zu\n", name, s, crdt_context_cloud_size(c));
   free(s);
 }
 
-/* Replica table in index order, context, keys and dots in canonical order. */
-static void put_causal(sb *b, const char *name, const crdt__causal *c) {
-  sb_printf(b, "%s=%sreplicas[", name, c->keyed ? "keyed " : "");
-  for (uint32_t i = 0; i < c->replicas.count; i++)
-    sb_printf(b, "%s%s", i ? "," : "",
-              crdt__replicas_id(&c->replicas, i, NULL));
-  crdt__text measure = {NULL, 0, 0};
-  assert_int_equal(crdt__ctx_format(&measure, &c->ctx, &c->replicas, &mem), 0);
-  char *ctx = malloc(measure.len + 1);
-  assert_non_null(ctx);
-  crdt__text t = {ctx, measure.len + 1, 0};
-  assert_int_equal(crdt__ctx_format(&t, &c->ctx, &c->replicas, &mem), 0);
-  assert_int_equal(crdt__text_finish(&t, NULL), 0);
-  sb_printf(b, "] ctx=%s", ctx);
-  free(ctx);
-  const crdt__entry **sorted;
-  assert_int_equal(crdt__store_sorted(&c->store, &mem, &sorted), 0);
-  for (uint32_t k = 0; k < c->store.count; k++) {
-    const crdt__entry *e = sorted[k];
-    sb_printf(b, " %.*s:[", (int)e->keylen,
-              (const char *)crdt__entry_key(e));
-    crdt__dv *dots = malloc((e->ndots + 1) * sizeof *dots);
-    assert_non_null(dots);
-    crdt__entry_sorted_dots(e, &c->replicas, dots);
-    for (uint32_t i = 0; i < e->ndots; i++)
-      sb_printf(b, "%s%s:%llu=%lld", i ? " " : "",
-                crdt__replicas_id(&c->replicas, dots[i].replica, NULL),
-                (unsigned long long)dots[i].counter, (long long)dots[i].value);
-    sb_printf(b, "]");
-    free(dots);
-  }
-  sb_printf(b, "\n");
-  crdt__free(&mem, sorted, c->store.count * sizeof *sorted);
+/* `name=` and the state as tu_causal_text writes it, on one line. */
+static void put_causal(tu_sb *b, const char *name, const crdt__causal *c) {
+  tu_sb_printf(b, "%s=", name);
+  tu_causal_text(b, c);
+  tu_sb_printf(b, "\n");
 }
 
 /* Formatting allocates through the same hook: paused, so that a snapshot
@@ -151,20 +105,20 @@ static void put_causal(sb *b, const char *name, const crdt__causal *c) {
 static char *snapshot(void *fixture) {
   fx *f = fixture;
   tu_alloc_pause();
-  sb b = {NULL, 0};
+  tu_sb b = {NULL, 0};
   put_vv(&b, "vv", f->vv);
   put_vv(&b, "vv_src", f->vv_src);
-  sb_printf(&b, "vv_out=%s\n", f->vv_out ? "set" : "NULL");
+  tu_sb_printf(&b, "vv_out=%s\n", f->vv_out ? "set" : "NULL");
   put_ctx(&b, "ctx", f->ctx);
   put_ctx(&b, "ctx_src", f->ctx_src);
-  sb_printf(&b, "ctx_out=%s\n", f->ctx_out ? "set" : "NULL");
+  tu_sb_printf(&b, "ctx_out=%s\n", f->ctx_out ? "set" : "NULL");
   put_causal(&b, "dst", &f->dst);
   put_causal(&b, "src", &f->src);
   put_causal(&b, "out", &f->out);
   put_causal(&b, "from", &f->from);
   put_causal(&b, "reader", &f->reader);
   /* A failed foreach reports nothing; a failed format is not compared. */
-  sb_printf(&b, "visits=%s\n", f->visits);
+  tu_sb_printf(&b, "visits=%s\n", f->visits);
   tu_alloc_resume();
   return b.s;
 }
@@ -199,41 +153,6 @@ static crdt_context *ctx_with(const char *replica, ...) {
     assert_int_equal(crdt_context_add(c, r, (uint64_t)va_arg(ap, int)), 0);
   va_end(ap);
   return c;
-}
-
-static uint32_t rep(crdt__causal *c, const char *id) {
-  uint32_t index;
-  assert_int_equal(crdt__causal_replica(c, &mem, id, strlen(id), &index), 0);
-  return index;
-}
-
-static uint32_t hash_of(const char *key) {
-  return crdt__key_hash(key, strlen(key));
-}
-
-static crdt__entry *entry_or_new(crdt__causal *c, const char *key) {
-  crdt__entry *e = crdt__store_find(&c->store, key, strlen(key), hash_of(key));
-  if (!e)
-    assert_int_equal(crdt__store_insert(&c->store, &mem, key, strlen(key),
-                                        hash_of(key), &e),
-                     0);
-  return e;
-}
-
-static void see(crdt__causal *c, const char *id, uint64_t n) {
-  crdt__ctx_add(&c->ctx, (crdt__dot){n, rep(c, id)});
-}
-
-static void put(crdt__causal *c, const char *key, const char *id, uint64_t n,
-                int64_t value) {
-  uint32_t r = rep(c, id);
-  crdt__entry *e = entry_or_new(c, key);
-  crdt__dv d = {n, r, value};
-  assert_int_equal(crdt__entry_reserve(e, &mem, e->ndots + 1,
-                                       e->ndots == 0 && crdt__dv_packable(d)),
-                   0);
-  crdt__entry_push(e, d);
-  crdt__ctx_add(&c->ctx, (crdt__dot){n, r});
 }
 
 /* ---- version vectors ----------------------------------------------------- */
@@ -475,20 +394,20 @@ static void test_kernel_oom_context_format(void **state) {
 static void *setup_causal_full(void) {
   fx *f = fx_new();
   crdt__causal *d = &f->dst, *s = &f->src;
-  put(d, "x", "A", 1, 1);
-  put(d, "y", "A", 2, 2);
-  put(d, "gone", "A", 3, 3);
-  for (uint64_t n = 10; n < 22; n++) put(d, "big", "B", n, (int64_t)n);
-  see(d, "B", 1);
-  see(s, "A", 3); /* s saw and removed "gone" */
-  put(s, "x", "A", 1, 1);
-  put(s, "x", "C", 1, -1);
-  for (uint64_t n = 15; n < 30; n++) put(s, "big", "B", n, (int64_t)n);
-  see(s, "B", 10); /* ... and B10 of "big" */
+  tu_put(d, "x", "A", 1, 1);
+  tu_put(d, "y", "A", 2, 2);
+  tu_put(d, "gone", "A", 3, 3);
+  for (uint64_t n = 10; n < 22; n++) tu_put(d, "big", "B", n, (int64_t)n);
+  tu_see(d, "B", 1);
+  tu_see(s, "A", 3); /* s saw and removed "gone" */
+  tu_put(s, "x", "A", 1, 1);
+  tu_put(s, "x", "C", 1, -1);
+  for (uint64_t n = 15; n < 30; n++) tu_put(s, "big", "B", n, (int64_t)n);
+  tu_see(s, "B", 10); /* ... and B10 of "big" */
   char key[16];
   for (int i = 0; i < 9; i++) {
     snprintf(key, sizeof key, "new%d", i);
-    put(s, key, i % 2 ? "D" : "E", 5 + (uint64_t)i, i);
+    tu_put(s, key, i % 2 ? "D" : "E", 5 + (uint64_t)i, i);
   }
   return f;
 }
@@ -504,17 +423,17 @@ static void *setup_causal_keyed(void) {
   fx *f = fx_new();
   crdt__causal *d = &f->dst, *s = &f->src;
   d->keyed = s->keyed = true;
-  put(d, "x", "A", 1, 1);
-  put(d, "y", "A", 2, 2);
-  entry_or_new(d, "m");
-  see(d, "A", 3);
-  entry_or_new(s, "x"); /* removal of x, observed A1 */
-  see(s, "A", 1);
-  see(s, "B", 1);
-  entry_or_new(s, "n"); /* removal of an absent key */
-  see(s, "B", 2);
-  put(s, "y", "B", 3, 9);
-  put(s, "z", "C", 1, 4);
+  tu_put(d, "x", "A", 1, 1);
+  tu_put(d, "y", "A", 2, 2);
+  tu_entry_or_new(d, "m");
+  tu_see(d, "A", 3);
+  tu_entry_or_new(s, "x"); /* removal of x, observed A1 */
+  tu_see(s, "A", 1);
+  tu_see(s, "B", 1);
+  tu_entry_or_new(s, "n"); /* removal of an absent key */
+  tu_see(s, "B", 2);
+  tu_put(s, "y", "B", 3, 9);
+  tu_put(s, "z", "C", 1, 4);
   return f;
 }
 
@@ -546,23 +465,23 @@ static void test_kernel_oom_causal_copy(void **state) {
  * on x into a delta that already holds other keys. */
 static fx *setup_record_base(void) {
   fx *f = fx_new();
-  put(&f->from, "x", "A", 1, 0);
-  put(&f->from, "x", "B", 1, 0);
+  tu_put(&f->from, "x", "A", 1, 0);
+  tu_put(&f->from, "x", "B", 1, 0);
   f->dst.keyed = true;
-  put(&f->dst, "w", "A", 2, 5); /* an earlier delta of A */
-  entry_or_new(&f->dst, "v");
-  see(&f->dst, "A", 3);
+  tu_put(&f->dst, "w", "A", 2, 5); /* an earlier delta of A */
+  tu_entry_or_new(&f->dst, "v");
+  tu_see(&f->dst, "A", 3);
   uint32_t a = crdt__replicas_find(&f->from.replicas, "A", 1);
   uint32_t b = crdt__replicas_find(&f->from.replicas, "B", 1);
   /* Its own context: A1..A3 (w and v were its events too). */
-  see(&f->from, "A", 2);
-  see(&f->from, "A", 3);
+  tu_see(&f->from, "A", 2);
+  tu_see(&f->from, "A", 3);
   f->seen[0] = (crdt__dv){1, a, 0};
   f->seen[1] = (crdt__dv){1, b, 0};
   f->op.dot = (crdt__dot){4, a};
   f->op.key = "x";
   f->op.keylen = 1;
-  f->op.hash = hash_of("x");
+  f->op.hash = tu_key_hash("x");
   f->op.seen = f->seen;
   f->op.nseen = 2;
   return f;
@@ -586,13 +505,13 @@ static void *setup_record_extra(void) {
   /* Joined into a full state (a delta with a read context is not keyed). */
   f->dst.keyed = false;
   crdt__store_delete(&f->dst.store, &mem,
-                     crdt__store_find(&f->dst.store, "v", 1, hash_of("v")));
-  see(&f->reader, "B", 1);
-  see(&f->reader, "C", 7);
-  see(&f->reader, "D", 1);
-  see(&f->reader, "A", 1);
+                     crdt__store_find(&f->dst.store, "v", 1, tu_key_hash("v")));
+  tu_see(&f->reader, "B", 1);
+  tu_see(&f->reader, "C", 7);
+  tu_see(&f->reader, "D", 1);
+  tu_see(&f->reader, "A", 1);
   /* The client had read w's value: the write supersedes it. */
-  see(&f->reader, "A", 2);
+  tu_see(&f->reader, "A", 2);
   f->op.extra = &f->reader.ctx;
   f->op.extra_replicas = &f->reader.replicas;
   return f;
@@ -614,15 +533,15 @@ static void test_kernel_oom_causal_record(void **state) {
   assert_int_equal(run_record(f), 0);
   char *s = snapshot(f);
   /* (The replica table's order is the kernel's business: not compared.) */
-  assert_non_null(strstr(s, "dst=keyed replicas["));
-  assert_non_null(strstr(s, "] ctx={A:4, B:1} v:[] w:[A:2=5] x:[]\n"));
+  assert_non_null(strstr(s, "dst=keyed replicas="));
+  assert_non_null(strstr(s, " ctx={A:4, B:1} v:[] w:[A:2=5] x:[]\n"));
   free(s);
   teardown(f);
   f = setup_record_extra();
   assert_int_equal(run_record(f), 0);
   s = snapshot(f);
-  assert_non_null(strstr(s, "dst=replicas["));
-  assert_non_null(strstr(s, "] ctx={A:4, B:1, D:1} + {C:7} x:[A:4=12]\n"));
+  assert_non_null(strstr(s, "dst=replicas="));
+  assert_non_null(strstr(s, " ctx={A:4, B:1, D:1} + {C:7} x:[A:4=12]\n"));
   free(s);
   teardown(f);
 }
@@ -634,9 +553,9 @@ static void *setup_replicas_map(void) {
   char id[16];
   for (int i = 0; i < 300; i++) {
     snprintf(id, sizeof id, "id-%d", i);
-    rep(&f->src, id);
+    tu_rep(&f->src, id);
   }
-  rep(&f->dst, "id-7");
+  tu_rep(&f->dst, "id-7");
   return f;
 }
 

@@ -16,6 +16,7 @@
 
 #include "store.h"
 #include "wire.h"
+#include "causal.h"
 #include "testutil.h"
 #include "text.h"
 
@@ -50,62 +51,18 @@ static void assert_no_leaks(void) {
 
 /* ---- building causal states by hand -------------------------------------- */
 
-static uint32_t hash_of(const char *key) {
-  return crdt__key_hash(key, strlen(key));
-}
-
-/* Index of replica `id` in c (interned on first use), with room for one more
- * dot of it in the context. */
-static uint32_t rep(crdt__causal *c, const char *id) {
-  uint32_t index;
-  assert_int_equal(crdt__causal_replica(c, &mem, id, strlen(id), &index), 0);
-  return index;
-}
-
-static crdt__entry *entry(const crdt__causal *c, const char *key) {
-  return crdt__store_find(&c->store, key, strlen(key), hash_of(key));
-}
-
-static crdt__entry *entry_or_new(crdt__causal *c, const char *key) {
-  crdt__entry *e = entry(c, key);
-  if (!e)
-    assert_int_equal(crdt__store_insert(&c->store, &mem, key, strlen(key),
-                                        hash_of(key), &e),
-                     0);
-  return e;
-}
-
-/* The dot (id, n) has been seen: context only (an observed removal, or an
- * event of another key). */
-static void see(crdt__causal *c, const char *id, uint64_t n) {
-  crdt__ctx_add(&c->ctx, (crdt__dot){n, rep(c, id)});
-}
-
-/* The dot (id, n) with `value` is under `key`, and in the context. */
-static void put(crdt__causal *c, const char *key, const char *id, uint64_t n,
-                int64_t value) {
-  uint32_t r = rep(c, id);
-  crdt__entry *e = entry_or_new(c, key);
-  crdt__dv d = {n, r, value};
-  assert_int_equal(crdt__entry_reserve(e, &mem, e->ndots + 1,
-                                       e->ndots == 0 && crdt__dv_packable(d)),
-                   0);
-  crdt__entry_push(e, d);
-  crdt__ctx_add(&c->ctx, (crdt__dot){n, r});
-}
-
 /* A new event of replica `id` adding to `key`; returns its counter. */
 static uint64_t add(crdt__causal *c, const char *key, const char *id,
                     int64_t value) {
   uint64_t n;
-  assert_int_equal(crdt__ctx_next(&c->ctx, rep(c, id), &n), 0);
-  put(c, key, id, n, value);
+  assert_int_equal(crdt__ctx_next(&c->ctx, tu_rep(c, id), &n), 0);
+  tu_put(c, key, id, n, value);
   return n;
 }
 
 /* A key listed with no dots (a keyed delta's removal). */
 static void marker(crdt__causal *c, const char *key) {
-  assert_int_equal(entry_or_new(c, key)->ndots, 0);
+  assert_int_equal(tu_entry_or_new(c, key)->ndots, 0);
 }
 
 static bool ctx_has(const crdt__causal *c, const char *id, uint64_t n) {
@@ -135,18 +92,18 @@ static bool entry_has(const crdt__causal *c, const crdt__entry *e,
 
 static bool has(const crdt__causal *c, const char *key, const char *id,
                 uint64_t n) {
-  return entry_has(c, entry(c, key), id, n, NULL);
+  return entry_has(c, tu_entry(c, key), id, n, NULL);
 }
 
 static int64_t value_at(const crdt__causal *c, const char *key, const char *id,
                         uint64_t n) {
   int64_t v = 0;
-  assert_true(entry_has(c, entry(c, key), id, n, &v));
+  assert_true(entry_has(c, tu_entry(c, key), id, n, &v));
   return v;
 }
 
 static uint32_t ndots(const crdt__causal *c, const char *key) {
-  const crdt__entry *e = entry(c, key);
+  const crdt__entry *e = tu_entry(c, key);
   assert_non_null(e);
   return e->ndots;
 }
@@ -163,62 +120,13 @@ static crdt__causal copy_of(const crdt__causal *c) {
 
 /* ---- canonical text of a state (for snapshots and messages) -------------- */
 
-typedef struct sb {
-  char *s;
-  size_t len;
-} sb;
-
-static void sb_printf(sb *b, const char *fmt, ...) {
-  va_list ap, ap2;
-  va_start(ap, fmt);
-  va_copy(ap2, ap);
-  int n = vsnprintf(NULL, 0, fmt, ap);
-  assert_true(n >= 0);
-  b->s = realloc(b->s, b->len + (size_t)n + 1);
-  assert_non_null(b->s);
-  vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap2);
-  b->len += (size_t)n;
-  va_end(ap2);
-  va_end(ap);
-}
-
 /* "[keyed ]replicas=A,B ctx={A:2} + {B:5} x:[A:1=0 B:5=-3] y:[]": the
  * replica table in index order (an undone intern must be undone), the
- * context, then keys and dots in canonical order. malloc'd. */
+ * context, then keys and dots in canonical order (tu_causal_text).
+ * malloc'd. */
 static char *causal_text(const crdt__causal *c) {
-  tu_alloc_pause();
-  sb b = {NULL, 0};
-  sb_printf(&b, "%sreplicas=", c->keyed ? "keyed " : "");
-  for (uint32_t i = 0; i < c->replicas.count; i++)
-    sb_printf(&b, "%s%s", i ? "," : "",
-              crdt__replicas_id(&c->replicas, i, NULL));
-  crdt__text measure = {NULL, 0, 0};
-  assert_int_equal(crdt__ctx_format(&measure, &c->ctx, &c->replicas, &mem), 0);
-  char *ctx = malloc(measure.len + 1);
-  assert_non_null(ctx);
-  crdt__text t = {ctx, measure.len + 1, 0};
-  assert_int_equal(crdt__ctx_format(&t, &c->ctx, &c->replicas, &mem), 0);
-  assert_int_equal(crdt__text_finish(&t, NULL), 0);
-  sb_printf(&b, " ctx=%s", ctx);
-  free(ctx);
-  const crdt__entry **sorted;
-  assert_int_equal(crdt__store_sorted(&c->store, &mem, &sorted), 0);
-  for (uint32_t k = 0; k < c->store.count; k++) {
-    const crdt__entry *e = sorted[k];
-    sb_printf(&b, " %.*s:[", (int)e->keylen,
-              (const char *)crdt__entry_key(e));
-    crdt__dv *dots = malloc((e->ndots + 1) * sizeof *dots);
-    assert_non_null(dots);
-    crdt__entry_sorted_dots(e, &c->replicas, dots);
-    for (uint32_t i = 0; i < e->ndots; i++)
-      sb_printf(&b, "%s%s:%llu=%lld", i ? " " : "",
-                crdt__replicas_id(&c->replicas, dots[i].replica, NULL),
-                (unsigned long long)dots[i].counter, (long long)dots[i].value);
-    sb_printf(&b, "]");
-    free(dots);
-  }
-  crdt__free(&mem, sorted, c->store.count * sizeof *sorted);
-  tu_alloc_resume();
+  tu_sb b = {NULL, 0};
+  tu_causal_text(&b, c);
   return b.s;
 }
 
@@ -331,7 +239,7 @@ static void check_full_join(const crdt__causal *a, const crdt__causal *b,
 static void test_store_join_dot_in_both_stores_survives(void **state) {
   (void)state;
   crdt__causal a = {0};
-  put(&a, "x", "A", 1, 10);
+  tu_put(&a, "x", "A", 1, 10);
   crdt__causal b = copy_of(&a);
   add(&b, "y", "B", 0); /* b moved on elsewhere */
   join(&a, &b);
@@ -348,10 +256,10 @@ static void test_store_join_dot_in_both_stores_survives(void **state) {
 static void test_store_join_unseen_dot_survives(void **state) {
   (void)state;
   crdt__causal a = {0}, b = {0};
-  put(&a, "x", "A", 1, 1);
-  put(&a, "z", "A", 2, 2); /* key only in a, unseen by b */
-  put(&b, "x", "B", 1, 3);
-  put(&b, "y", "B", 2, 4); /* key only in b, unseen by a */
+  tu_put(&a, "x", "A", 1, 1);
+  tu_put(&a, "z", "A", 2, 2); /* key only in a, unseen by b */
+  tu_put(&b, "x", "B", 1, 3);
+  tu_put(&b, "y", "B", 2, 4); /* key only in b, unseen by a */
   crdt__causal ab = copy_of(&a), ba = copy_of(&b);
   join(&ab, &b);
   join(&ba, &a);
@@ -382,18 +290,18 @@ static bool not_counter_2(const crdt__dv *d, const void *user) {
 static void test_store_join_seen_dot_is_dropped(void **state) {
   (void)state;
   crdt__causal a = {0};
-  put(&a, "x", "A", 1, 0);
-  put(&a, "x", "A", 2, 0);
-  put(&a, "y", "A", 3, 0);
+  tu_put(&a, "x", "A", 1, 0);
+  tu_put(&a, "x", "A", 2, 0);
+  tu_put(&a, "y", "A", 3, 0);
   /* b saw all of a, then removed A2 from x and all of y (each removal an
    * event of B). */
   crdt__causal b = copy_of(&a);
-  crdt__entry *bx = entry(&b, "x");
+  crdt__entry *bx = tu_entry(&b, "x");
   crdt__entry_retain(bx, not_counter_2, NULL);
   crdt__entry_shrink(bx, &mem);
-  see(&b, "B", 1);
-  crdt__store_delete(&b.store, &mem, entry(&b, "y"));
-  see(&b, "B", 2);
+  tu_see(&b, "B", 1);
+  crdt__store_delete(&b.store, &mem, tu_entry(&b, "y"));
+  tu_see(&b, "B", 2);
   assert_state(&b, "replicas=A,B ctx={A:3, B:2} x:[A:1=0]");
 
   crdt__causal ab = copy_of(&a), ba = copy_of(&b);
@@ -401,7 +309,7 @@ static void test_store_join_seen_dot_is_dropped(void **state) {
   join(&ba, &a); /* src dots seen by dst are not brought back */
   assert_false(has(&ab, "x", "A", 2));
   assert_true(has(&ab, "x", "A", 1));
-  assert_null(entry(&ab, "y"));
+  assert_null(tu_entry(&ab, "y"));
   assert_state(&ab, "replicas=A,B ctx={A:3, B:2} x:[A:1=0]");
   assert_state(&ba, "replicas=A,B ctx={A:3, B:2} x:[A:1=0]");
   check_full_join(&a, &b, NULL);
@@ -413,25 +321,25 @@ static void test_store_join_seen_dot_is_dropped(void **state) {
 static void test_store_emptied_entry_deleted_in_full_state(void **state) {
   (void)state;
   crdt__causal a = {0}, b = {0};
-  put(&a, "x", "A", 1, 0);
-  put(&a, "w", "A", 2, 0);
+  tu_put(&a, "x", "A", 1, 0);
+  tu_put(&a, "w", "A", 2, 0);
   /* b saw x's A1 and removed it; it also holds w. */
-  see(&b, "A", 1);
-  see(&b, "B", 1);
-  put(&b, "w", "A", 2, 0);
+  tu_see(&b, "A", 1);
+  tu_see(&b, "B", 1);
+  tu_put(&b, "w", "A", 2, 0);
   join(&a, &b);
-  assert_null(entry(&a, "x"));
+  assert_null(tu_entry(&a, "x"));
   assert_int_equal(a.store.count, 1);
   assert_false(a.keyed);
   assert_state(&a, "replicas=A,B ctx={A:2, B:1} w:[A:2=0]");
   /* Emptied while present on both sides: each removed the other's add. */
   crdt__causal c = {0}, d = {0};
-  put(&c, "x", "A", 1, 0);
-  see(&c, "B", 1);
-  put(&d, "x", "B", 1, 0);
-  see(&d, "A", 1);
+  tu_put(&c, "x", "A", 1, 0);
+  tu_see(&c, "B", 1);
+  tu_put(&d, "x", "B", 1, 0);
+  tu_see(&d, "A", 1);
   join(&c, &d);
-  assert_null(entry(&c, "x"));
+  assert_null(tu_entry(&c, "x"));
   assert_int_equal(c.store.count, 0);
   assert_state(&c, "replicas=A,B ctx={A:1, B:1}");
   crdt__causal_free(&a, &mem);
@@ -446,13 +354,13 @@ static void test_store_emptied_entry_kept_as_marker_in_keyed_deltas(
   (void)state;
   crdt__causal a = {0}, b = {0};
   a.keyed = b.keyed = true;
-  put(&a, "x", "A", 1, 0);
+  tu_put(&a, "x", "A", 1, 0);
   /* b: the removal of x at B, having seen A1; and of w, never added here. */
   marker(&b, "x");
-  see(&b, "A", 1);
-  see(&b, "B", 1);
+  tu_see(&b, "A", 1);
+  tu_see(&b, "B", 1);
   marker(&b, "w");
-  see(&b, "B", 2);
+  tu_see(&b, "B", 2);
   join(&a, &b);
   assert_true(a.keyed);
   assert_int_equal(ndots(&a, "x"), 0); /* emptied, kept as a marker */
@@ -461,8 +369,8 @@ static void test_store_emptied_entry_kept_as_marker_in_keyed_deltas(
   assert_state(&a, "keyed replicas=A,B ctx={A:1, B:2} w:[] x:[]");
   /* The marker is what lets the group remove x from a full state later. */
   crdt__causal full = {0};
-  put(&full, "x", "A", 1, 0);
-  put(&full, "v", "A", 2, 0);
+  tu_put(&full, "x", "A", 1, 0);
+  tu_put(&full, "v", "A", 2, 0);
   join(&full, &a);
   assert_false(full.keyed);
   assert_state(&full, "replicas=A,B ctx={A:2, B:2} v:[A:2=0]");
@@ -476,15 +384,15 @@ static void test_store_keyed_delta_into_full_touches_only_its_keys(
     void **state) {
   (void)state;
   crdt__causal dst = {0};
-  put(&dst, "x", "A", 1, 0);
-  put(&dst, "y", "A", 2, 0);
+  tu_put(&dst, "x", "A", 1, 0);
+  tu_put(&dst, "y", "A", 2, 0);
   /* Delta of two events at B: remove y (seen A2), add z. */
   crdt__causal delta = {0};
   delta.keyed = true;
   marker(&delta, "y");
-  see(&delta, "A", 2);
-  see(&delta, "B", 1);
-  put(&delta, "z", "B", 2, 7);
+  tu_see(&delta, "A", 2);
+  tu_see(&delta, "B", 1);
+  tu_put(&delta, "z", "B", 2, 7);
   crdt__causal full_form = copy_of(&delta);
   full_form.keyed = false;
 
@@ -500,13 +408,13 @@ static void test_store_keyed_delta_into_full_touches_only_its_keys(
   /* The promise is relied on: a keyed delta whose context holds A1 of a key
    * it does not list leaves that key alone; as a full state it removes it. */
   crdt__causal odd = copy_of(&delta);
-  see(&odd, "A", 1);
+  tu_see(&odd, "A", 1);
   crdt__causal r3 = copy_of(&dst), r4 = copy_of(&dst);
   join(&r3, &odd);
   odd.keyed = false;
   join(&r4, &odd);
   assert_true(has(&r3, "x", "A", 1));
-  assert_null(entry(&r4, "x"));
+  assert_null(tu_entry(&r4, "x"));
   crdt__causal *all[] = {&dst, &delta, &full_form, &r1, &r2, &odd, &r3, &r4};
   for (int i = 0; i < 8; i++) crdt__causal_free(all[i], &mem);
   assert_no_leaks();
@@ -517,16 +425,16 @@ static void test_store_full_into_keyed_drops_markers(void **state) {
   crdt__causal delta = {0};
   delta.keyed = true;
   marker(&delta, "x");
-  see(&delta, "A", 1);
-  put(&delta, "y", "A", 2, 0);
+  tu_see(&delta, "A", 1);
+  tu_put(&delta, "y", "A", 2, 0);
   marker(&delta, "w"); /* a key the full state also has */
-  see(&delta, "A", 3);
+  tu_see(&delta, "A", 3);
   crdt__causal full = {0};
-  put(&full, "z", "B", 1, 0);
-  put(&full, "w", "B", 2, 5);
+  tu_put(&full, "z", "B", 1, 0);
+  tu_put(&full, "w", "B", 2, 5);
   join(&delta, &full);
   assert_false(delta.keyed);
-  assert_null(entry(&delta, "x"));
+  assert_null(tu_entry(&delta, "x"));
   assert_state(&delta,
                "replicas=A,B ctx={A:3, B:2} w:[B:2=5] y:[A:2=0] z:[B:1=0]");
   crdt__causal_free(&delta, &mem);
@@ -537,8 +445,8 @@ static void test_store_full_into_keyed_drops_markers(void **state) {
 static void test_store_join_self_and_empty(void **state) {
   (void)state;
   crdt__causal a = {0}, empty = {0};
-  put(&a, "x", "A", 1, 3);
-  see(&a, "A", 3);
+  tu_put(&a, "x", "A", 1, 3);
+  tu_see(&a, "A", 3);
   char *before = causal_text(&a);
   join(&a, &a);
   join(&a, &empty);
@@ -581,9 +489,9 @@ static void *setup_full(void) {
   for (int i = 0; i < 10; i++) add(&f->dst, "big", "A", 100 + i);
   f->src = copy_of(&f->dst);
   crdt__causal *s = &f->src;
-  crdt__store_delete(&s->store, &mem, entry(s, "k0")); /* removal, key absent */
-  crdt__entry_retain(entry(s, "big"), not_first_big, NULL); /* removal, shared */
-  see(s, "B", 50);                                      /* a cloud dot */
+  crdt__store_delete(&s->store, &mem, tu_entry(s, "k0")); /* removal, key absent */
+  crdt__entry_retain(tu_entry(s, "big"), not_first_big, NULL); /* removal, shared */
+  tu_see(s, "B", 50);                                      /* a cloud dot */
   for (int i = 0; i < 6; i++) {
     snprintf(key, sizeof key, "n%d", i);
     add(s, key, "C", -i);
@@ -598,22 +506,22 @@ static void *setup_full(void) {
 static void *setup_keyed(void) {
   join_fx *f = fx_alloc();
   f->dst.keyed = f->src.keyed = true;
-  put(&f->dst, "x", "A", 1, 1);
-  put(&f->dst, "y", "A", 2, 2);
+  tu_put(&f->dst, "x", "A", 1, 1);
+  tu_put(&f->dst, "y", "A", 2, 2);
   marker(&f->dst, "m");
-  see(&f->dst, "A", 3);
+  tu_see(&f->dst, "A", 3);
   marker(&f->src, "x");
-  see(&f->src, "A", 1);
-  see(&f->src, "B", 1);
+  tu_see(&f->src, "A", 1);
+  tu_see(&f->src, "B", 1);
   char key[16];
   for (int i = 0; i < 8; i++) {
     snprintf(key, sizeof key, "d%d", i);
     if (i % 2)
       marker(&f->src, key);
     else
-      put(&f->src, key, "B", 10 + (uint64_t)i, i);
+      tu_put(&f->src, key, "B", 10 + (uint64_t)i, i);
   }
-  put(&f->src, "y", "C", 1, 4);
+  tu_put(&f->src, "y", "C", 1, 4);
   return f;
 }
 
@@ -621,7 +529,7 @@ static void *setup_keyed(void) {
 static void *setup_keyed_into_full(void) {
   join_fx *f = setup_keyed();
   f->dst.keyed = false;
-  crdt__store_delete(&f->dst.store, &mem, entry(&f->dst, "m"));
+  crdt__store_delete(&f->dst.store, &mem, tu_entry(&f->dst, "m"));
   return f;
 }
 
@@ -633,8 +541,8 @@ static int run_join(void *fixture) {
 static char *snap_join(void *fixture) {
   join_fx *f = fixture;
   char *d = causal_text(&f->dst), *s = causal_text(&f->src);
-  sb b = {NULL, 0};
-  sb_printf(&b, "dst: %s | src: %s", d, s);
+  tu_sb b = {NULL, 0};
+  tu_sb_printf(&b, "dst: %s | src: %s", d, s);
   free(d);
   free(s);
   return b.s;
@@ -676,15 +584,15 @@ static void test_store_large_entries_match_reference(void **state) {
   (void)state;
   crdt__causal a = {0}, b = {0};
   /* a: context A1..A150, B1..B50; key x holds A1..A100. */
-  for (uint64_t n = 1; n <= 100; n++) put(&a, "x", "A", n, (int64_t)n);
-  for (uint64_t n = 101; n <= 150; n++) see(&a, "A", n);
-  for (uint64_t n = 1; n <= 50; n++) see(&a, "B", n);
+  for (uint64_t n = 1; n <= 100; n++) tu_put(&a, "x", "A", n, (int64_t)n);
+  for (uint64_t n = 101; n <= 150; n++) tu_see(&a, "A", n);
+  for (uint64_t n = 1; n <= 50; n++) tu_see(&a, "B", n);
   /* b interns B first (a different replica table): context A1..A60,
    * B1..B150; key x holds A41..A60 and B1..B80. */
-  for (uint64_t n = 1; n <= 80; n++) put(&b, "x", "B", n, -(int64_t)n);
-  for (uint64_t n = 81; n <= 150; n++) see(&b, "B", n);
-  for (uint64_t n = 1; n <= 40; n++) see(&b, "A", n);
-  for (uint64_t n = 41; n <= 60; n++) put(&b, "x", "A", n, (int64_t)n);
+  for (uint64_t n = 1; n <= 80; n++) tu_put(&b, "x", "B", n, -(int64_t)n);
+  for (uint64_t n = 81; n <= 150; n++) tu_see(&b, "B", n);
+  for (uint64_t n = 1; n <= 40; n++) tu_see(&b, "A", n);
+  for (uint64_t n = 41; n <= 60; n++) tu_put(&b, "x", "A", n, (int64_t)n);
   assert_int_equal(ndots(&a, "x"), 100);
   assert_int_equal(ndots(&b, "x"), 100);
 
@@ -742,14 +650,14 @@ static void random_state(crdt__causal *c, tu_rng *rng, uint64_t maxc,
       if (!((keys >> key_of(r, n)) & 1)) continue;
       if (tu_below(rng, 10) >= (n <= prefix ? 9u : 3u)) continue;
       if (tu_below(rng, 2))
-        put(c, rkeys[key_of(r, n)], rreps[r], n, value_of(r, n));
+        tu_put(c, rkeys[key_of(r, n)], rreps[r], n, value_of(r, n));
       else
-        see(c, rreps[r], n);
+        tu_see(c, rreps[r], n);
     }
   }
   if (keyed)
     for (int k = 0; k < RKEYS; k++)
-      if ((keys >> k) & 1) entry_or_new(c, rkeys[k]);
+      if ((keys >> k) & 1) tu_entry_or_new(c, rkeys[k]);
 }
 
 static void test_store_join_matches_reference_random(void **state) {
@@ -775,8 +683,8 @@ static void test_store_join_matches_reference_random(void **state) {
     assert_true(crdt__causal_equal(&r1, &r2));
     for (int k = 0; k < RKEYS; k++) {
       if ((mask >> k) & 1) continue;
-      const crdt__entry *before = entry(&a, rkeys[k]);
-      const crdt__entry *after = entry(&r1, rkeys[k]);
+      const crdt__entry *before = tu_entry(&a, rkeys[k]);
+      const crdt__entry *after = tu_entry(&r1, rkeys[k]);
       assert_int_equal(before == NULL, after == NULL);
       if (before) assert_int_equal(before->ndots, after->ndots);
     }
@@ -791,9 +699,9 @@ static void test_store_join_matches_reference_random(void **state) {
     assert_true(g.keyed);
     assert_true(crdt__causal_equal(&g, &gf));
     for (int k = 0; k < RKEYS; k++)
-      assert_int_equal(entry(&g, rkeys[k]) != NULL,
-                       entry(&d1, rkeys[k]) != NULL ||
-                           entry(&d2, rkeys[k]) != NULL);
+      assert_int_equal(tu_entry(&g, rkeys[k]) != NULL,
+                       tu_entry(&d1, rkeys[k]) != NULL ||
+                           tu_entry(&d2, rkeys[k]) != NULL);
     crdt__causal *all[] = {&a, &b, &d1, &d2, &r1, &r2, &full1, &g, &full2, &gf};
     for (int i = 0; i < 10; i++) crdt__causal_free(all[i], &mem);
   }
@@ -813,9 +721,9 @@ static crdt__causal renamed(const crdt__causal *c) {
       if (!ctx_has(c, rreps[r], n)) continue;
       const char *key = rkeys[key_of(r, n)];
       if (has(c, key, rreps[r], n))
-        put(&out, key, to[r], n, value_at(c, key, rreps[r], n));
+        tu_put(&out, key, to[r], n, value_at(c, key, rreps[r], n));
       else
-        see(&out, to[r], n);
+        tu_see(&out, to[r], n);
     }
   }
   return out;
@@ -859,13 +767,13 @@ static void test_store_record_direct_matches_join_random(void **state) {
     crdt__causal dst, from = {0};
     random_state(&dst, &rng, maxc, keyed ? 1 + tu_below(&rng, 15) : 0xF, keyed);
     uint32_t fr[4];
-    for (int i = 0; i < 4; i++) fr[i] = rep(&from, ids[tu_below(&rng, 4)]);
+    for (int i = 0; i < 4; i++) fr[i] = tu_rep(&from, ids[tu_below(&rng, 4)]);
     crdt__dv add[3], seen[8];
     crdt__op op = {{0, 0}, NULL, 0, 0, add, 0, seen, 0, NULL, NULL};
     const char *key = rkeys[tu_below(&rng, RKEYS)];
     op.key = key;
     op.keylen = strlen(key);
-    op.hash = hash_of(key);
+    op.hash = tu_key_hash(key);
     op.dot = (crdt__dot){1 + tu_below(&rng, (unsigned)maxc + 3),
                          fr[tu_below(&rng, 4)]};
     op.nadd = tu_below(&rng, 4);
@@ -884,26 +792,26 @@ static void test_store_record_direct_matches_join_random(void **state) {
     for (uint32_t i = 0; i < op.nseen; i++)
       seen[i] = (crdt__dv){1 + tu_below(&rng, (unsigned)maxc + 1),
                            fr[tu_below(&rng, 4)], 0};
-    const crdt__entry *target = entry(&dst, key);
+    const crdt__entry *target = tu_entry(&dst, key);
     if (target && target->ndots <= 8 && tu_below(&rng, 3) == 0) {
       /* What a replica holding dst's dots of the key would see. */
       op.nseen = target->ndots;
       for (uint32_t i = 0; i < op.nseen; i++) {
         crdt__dv d = crdt__entry_dot(target, i);
         seen[i] = (crdt__dv){
-            d.counter, rep(&from, crdt__replicas_id(&dst.replicas, d.replica,
+            d.counter, tu_rep(&from, crdt__replicas_id(&dst.replicas, d.replica,
                                                     NULL)), 0};
       }
     }
     crdt__causal direct = copy_of(&dst), joined = copy_of(&dst);
-    const crdt__entry *before = entry(&dst, key);
+    const crdt__entry *before = tu_entry(&dst, key);
     assert_int_equal(crdt__causal_record(&direct, &mem, &from.replicas, &op), 0);
     assert_int_equal(
         crdt__causal_record_by_join(&joined, &mem, &from.replicas, &op), 0);
     assert_int_equal(direct.keyed, joined.keyed);
     assert_true(crdt__causal_equal(&direct, &joined));
     assert_int_equal(direct.store.count, joined.store.count); /* markers too */
-    const crdt__entry *after = entry(&direct, key);
+    const crdt__entry *after = tu_entry(&direct, key);
     emptied += before && before->ndots && (!after || !after->ndots);
     created += !before && after;
     crdt__causal *all[] = {&dst, &from, &direct, &joined};
@@ -920,10 +828,10 @@ static void test_store_record_direct_matches_join_random(void **state) {
 static void test_store_values_are_carried(void **state) {
   (void)state;
   crdt__causal a = {0}, b = {0};
-  put(&a, "x", "A", 1, INT64_MIN);
-  put(&a, "x", "A", 2, INT64_MAX);
-  put(&b, "x", "B", 1, -5);
-  put(&b, "y", "B", 2, 1234567890123ll);
+  tu_put(&a, "x", "A", 1, INT64_MIN);
+  tu_put(&a, "x", "A", 2, INT64_MAX);
+  tu_put(&b, "x", "B", 1, -5);
+  tu_put(&b, "y", "B", 2, 1234567890123ll);
   join(&a, &b);
   assert_int_equal(value_at(&a, "x", "A", 1), INT64_MIN);
   assert_int_equal(value_at(&a, "x", "A", 2), INT64_MAX);
@@ -932,7 +840,7 @@ static void test_store_values_are_carried(void **state) {
   /* Values are part of equality. */
   crdt__causal c = copy_of(&a);
   assert_true(crdt__causal_equal(&a, &c));
-  crdt__entry *e = entry(&c, "x");
+  crdt__entry *e = tu_entry(&c, "x");
   assert_true(crdt__entry_cap(e) > 0); /* dots with values live in an array */
   crdt__dv *d = crdt__entry_array(e);
   for (uint32_t i = 0; i < e->ndots; i++)
@@ -1244,16 +1152,16 @@ static void test_store_encoder_reports_a_repeated_dot(void **state) {
   for (int sparse = 0; sparse < 2; sparse++) {
     crdt__causal c = {0};
     uint64_t big = sparse ? 1000000 : 5;
-    put(&c, "k1", "A", big, 0); /* out of counter order along the array */
-    put(&c, "k2", "A", 2, 0);
-    put(&c, "k3", "A", 1, 0);
-    put(&c, "k4", "A", 2, 0); /* the same dot as k2 */
+    tu_put(&c, "k1", "A", big, 0); /* out of counter order along the array */
+    tu_put(&c, "k2", "A", 2, 0);
+    tu_put(&c, "k3", "A", 1, 0);
+    tu_put(&c, "k4", "A", 2, 0); /* the same dot as k2 */
     crdt__wbuf w = crdt__wbuf_into(NULL, 0, &mem);
     crdt__wire_put_causal(&w, &c, false);
     assert_int_equal(w.err, CRDT_ERANGE);
     crdt__wbuf_free(&w);
     /* Without the repeat it encodes. */
-    crdt__store_delete(&c.store, &mem, entry(&c, "k4"));
+    crdt__store_delete(&c.store, &mem, tu_entry(&c, "k4"));
     w = crdt__wbuf_into(NULL, 0, &mem);
     crdt__wire_put_causal(&w, &c, false);
     assert_int_equal(w.err, 0);
@@ -1296,16 +1204,16 @@ static void test_store_append_then_index(void **state) {
 static void test_store_empty_key_and_copy(void **state) {
   (void)state;
   crdt__causal a = {0};
-  put(&a, "", "A", 1, 5);
-  put(&a, "x", "A", 2, 6);
-  put(&a, "x", "B", 1, 7);
-  put(&a, "twelve-bytes", "A", 3, 8);  /* the longest key kept inline */
-  put(&a, "thirteen-byte", "A", 4, 9); /* the shortest in the arena */
-  assert_int_equal(entry(&a, "")->keylen, 0);
-  assert_ptr_equal(crdt__entry_key(entry(&a, "twelve-bytes")),
-                   entry(&a, "twelve-bytes")->key);
-  assert_ptr_not_equal(crdt__entry_key(entry(&a, "thirteen-byte")),
-                       entry(&a, "thirteen-byte")->key);
+  tu_put(&a, "", "A", 1, 5);
+  tu_put(&a, "x", "A", 2, 6);
+  tu_put(&a, "x", "B", 1, 7);
+  tu_put(&a, "twelve-bytes", "A", 3, 8);  /* the longest key kept inline */
+  tu_put(&a, "thirteen-byte", "A", 4, 9); /* the shortest in the arena */
+  assert_int_equal(tu_entry(&a, "")->keylen, 0);
+  assert_ptr_equal(crdt__entry_key(tu_entry(&a, "twelve-bytes")),
+                   tu_entry(&a, "twelve-bytes")->key);
+  assert_ptr_not_equal(crdt__entry_key(tu_entry(&a, "thirteen-byte")),
+                       tu_entry(&a, "thirteen-byte")->key);
   assert_int_equal(a.store.keys.live, 13);
   assert_int_equal(value_at(&a, "", "A", 1), 5);
   crdt__causal b = copy_of(&a);
@@ -1313,8 +1221,8 @@ static void test_store_empty_key_and_copy(void **state) {
   assert_state(&b, "replicas=A,B ctx={A:4, B:1} :[A:1=5] thirteen-byte:[A:4=9] "
                    "twelve-bytes:[A:3=8] x:[A:2=6 B:1=7]");
   /* Independent: changing the copy leaves the original. */
-  crdt__store_delete(&b.store, &mem, entry(&b, ""));
-  assert_non_null(entry(&a, ""));
+  crdt__store_delete(&b.store, &mem, tu_entry(&b, ""));
+  assert_non_null(tu_entry(&a, ""));
   assert_false(crdt__causal_equal(&a, &b));
   crdt__causal_free(&a, &mem);
   crdt__causal_free(&b, &mem);
@@ -1327,16 +1235,16 @@ static void test_store_equality_ignores_insertion_and_replica_order(
     void **state) {
   (void)state;
   crdt__causal a = {0}, b = {0};
-  put(&a, "x", "A", 1, 1);
-  put(&a, "y", "B", 1, 2);
-  put(&a, "x", "C", 1, 3);
-  see(&a, "C", 3);
+  tu_put(&a, "x", "A", 1, 1);
+  tu_put(&a, "y", "B", 1, 2);
+  tu_put(&a, "x", "C", 1, 3);
+  tu_see(&a, "C", 3);
   /* b: replicas interned C, B, A and keys in the other order. */
-  rep(&b, "D"); /* a replica with no dots changes nothing */
-  see(&b, "C", 3);
-  put(&b, "x", "C", 1, 3);
-  put(&b, "y", "B", 1, 2);
-  put(&b, "x", "A", 1, 1);
+  tu_rep(&b, "D"); /* a replica with no dots changes nothing */
+  tu_see(&b, "C", 3);
+  tu_put(&b, "x", "C", 1, 3);
+  tu_put(&b, "y", "B", 1, 2);
+  tu_put(&b, "x", "A", 1, 1);
   assert_int_not_equal(crdt__replicas_find(&a.replicas, "A", 1),
                        crdt__replicas_find(&b.replicas, "A", 1));
   assert_true(crdt__causal_equal(&a, &b));
@@ -1349,21 +1257,21 @@ static void test_store_equality_ignores_insertion_and_replica_order(
 
   /* A context-only difference. */
   crdt__causal c = copy_of(&b);
-  see(&c, "B", 9);
+  tu_see(&c, "B", 9);
   assert_false(crdt__causal_equal(&a, &c));
   /* A dot moved to another key. */
   crdt__causal d = {0};
-  put(&d, "x", "A", 1, 1);
-  put(&d, "x", "B", 1, 2);
-  put(&d, "x", "C", 1, 3);
-  see(&d, "C", 3);
+  tu_put(&d, "x", "A", 1, 1);
+  tu_put(&d, "x", "B", 1, 2);
+  tu_put(&d, "x", "C", 1, 3);
+  tu_see(&d, "C", 3);
   assert_false(crdt__causal_equal(&a, &d));
   /* Same context, one more dot in a key. */
   crdt__causal e = {0}, e2 = {0};
-  put(&e, "x", "A", 1, 0);
-  see(&e, "A", 2);
-  put(&e2, "x", "A", 1, 0);
-  put(&e2, "x", "A", 2, 0);
+  tu_put(&e, "x", "A", 1, 0);
+  tu_see(&e, "A", 2);
+  tu_put(&e2, "x", "A", 1, 0);
+  tu_put(&e2, "x", "A", 2, 0);
   assert_false(crdt__causal_equal(&e, &e2));
   assert_false(crdt__causal_equal(&e2, &e));
   crdt__causal_free(&e, &mem);
@@ -1384,13 +1292,13 @@ static void test_store_equality_ignores_insertion_and_replica_order(
 static void test_store_sorted_orders_are_canonical(void **state) {
   (void)state;
   crdt__causal a = {0};
-  put(&a, "pear", "b", 1, 0);
-  put(&a, "apple", "b", 2, 0);
-  put(&a, "Zebra", "a", 1, 0);
-  put(&a, "apple", "B", 7, 0);
-  put(&a, "apple", "a", 4, 0);
-  put(&a, "apple", "b", 1 + 2, 0);
-  put(&a, "app", "a", 9, 0);
+  tu_put(&a, "pear", "b", 1, 0);
+  tu_put(&a, "apple", "b", 2, 0);
+  tu_put(&a, "Zebra", "a", 1, 0);
+  tu_put(&a, "apple", "B", 7, 0);
+  tu_put(&a, "apple", "a", 4, 0);
+  tu_put(&a, "apple", "b", 1 + 2, 0);
+  tu_put(&a, "app", "a", 9, 0);
   const crdt__entry **sorted;
   assert_int_equal(crdt__store_sorted(&a.store, &mem, &sorted), 0);
   const char *keys[] = {"Zebra", "app", "apple", "pear"};
