@@ -91,15 +91,10 @@ int crdt__dotted_next(crdt__dotted *d, crdt__dot *dot) {
   uint64_t counter;
   int rc = crdt__ctx_next(&d->c.ctx, d->self, &counter);
   if (rc) return rc;
-  /* Usually the replica's own dots have no gap, and the dot extends the
-   * prefix: crdt__ctx_add then needs no room. */
-  const crdt__ctx *c = &d->c.ctx;
-  bool extends = d->self < c->vv.len && d->self < c->top.len &&
-                 c->vv.n[d->self] + 1 == counter;
-  if (!extends &&
-      (rc = crdt__ctx_reserve(&d->c.ctx, &d->base.mem, d->c.replicas.count, 1)))
-    return rc;
   *dot = (crdt__dot){counter, d->self};
+  if ((rc = crdt__ctx_reserve_dot(&d->c.ctx, &d->base.mem,
+                                  d->c.replicas.count, *dot)))
+    return rc;
   return 0;
 }
 

@@ -83,6 +83,17 @@ static inline int crdt__ctx_reserve(crdt__ctx *c, const crdt_allocator *m,
   return crdt__ctx_grow(c, m, nreplicas, dots);
 }
 
+/* Room so that crdt__ctx_add(c, d) cannot fail, for tables of `nreplicas`:
+ * none is needed when d extends its replica's prefix (an update's own next
+ * dot, usually), which crdt__ctx_add then only raises. */
+static inline int crdt__ctx_reserve_dot(crdt__ctx *c, const crdt_allocator *m,
+                                        uint32_t nreplicas, crdt__dot d) {
+  if (d.replica < c->vv.len && d.replica < c->top.len &&
+      c->vv.n[d.replica] + 1 == d.counter)
+    return 0;
+  return crdt__ctx_reserve(c, m, nreplicas, 1);
+}
+
 /* Adds a dot (after crdt__ctx_reserve); never fails. Compacts the cloud. */
 void crdt__ctx_add(crdt__ctx *c, crdt__dot d);
 
