@@ -114,28 +114,26 @@ int cli_cmd_new(int argc, char **argv) {
 
 /* ---- apply --------------------------------------------------------------- */
 
-typedef enum op_kind { OP_INC, OP_DEC, OP_ADD, OP_RM, OP_SET } op_kind;
-
 /* What `apply` accepts: per type, each op and its arguments. */
 typedef struct op_spec {
   crdt_type type;
   const char *name;
-  op_kind kind;
+  crdt_op kind;
   int min_args, max_args; /* after OP */
   const char *args;       /* for messages */
 } op_spec;
 
 static const op_spec ops[] = {
-    {CRDT_TYPE_GCOUNTER, "inc", OP_INC, 0, 1, "inc [N]"},
-    {CRDT_TYPE_PNCOUNTER, "inc", OP_INC, 0, 1, "inc [N]"},
-    {CRDT_TYPE_PNCOUNTER, "dec", OP_DEC, 0, 1, "dec [N]"},
-    {CRDT_TYPE_ORSET, "add", OP_ADD, 1, 1, "add ELEM"},
-    {CRDT_TYPE_ORSET, "rm", OP_RM, 1, 1, "rm ELEM"},
-    {CRDT_TYPE_MVREG, "set", OP_SET, 1, 1, "set VALUE [--context TOKEN]"},
-    {CRDT_TYPE_CART, "add", OP_ADD, 1, 2, "add ITEM [N]"},
-    {CRDT_TYPE_CART, "dec", OP_DEC, 1, 2, "dec ITEM [N]"},
-    {CRDT_TYPE_CART, "rm", OP_RM, 1, 1, "rm ITEM"},
-    {CRDT_TYPE_LWWREG, "set", OP_SET, 1, 1, "set VALUE --time T"},
+    {CRDT_TYPE_GCOUNTER, "inc", CRDT_OP_INC, 0, 1, "inc [N]"},
+    {CRDT_TYPE_PNCOUNTER, "inc", CRDT_OP_INC, 0, 1, "inc [N]"},
+    {CRDT_TYPE_PNCOUNTER, "dec", CRDT_OP_DEC, 0, 1, "dec [N]"},
+    {CRDT_TYPE_ORSET, "add", CRDT_OP_ADD, 1, 1, "add ELEM"},
+    {CRDT_TYPE_ORSET, "rm", CRDT_OP_REMOVE, 1, 1, "rm ELEM"},
+    {CRDT_TYPE_MVREG, "set", CRDT_OP_SET, 1, 1, "set VALUE [--context TOKEN]"},
+    {CRDT_TYPE_CART, "add", CRDT_OP_ADD, 1, 2, "add ITEM [N]"},
+    {CRDT_TYPE_CART, "dec", CRDT_OP_DEC, 1, 2, "dec ITEM [N]"},
+    {CRDT_TYPE_CART, "rm", CRDT_OP_REMOVE, 1, 1, "rm ITEM"},
+    {CRDT_TYPE_LWWREG, "set", CRDT_OP_SET, 1, 1, "set VALUE --time T"},
 };
 #define OP_COUNT (sizeof ops / sizeof ops[0])
 
@@ -214,71 +212,33 @@ static int decode_token(const char *token, crdt_context **out) {
 static int run_op(const char *path, crdt_object *obj, const op_spec *op,
                   const char *arg, uint64_t n, uint64_t time,
                   const crdt_context *read_context) {
-  int rc = CRDT_EINVAL;
-  size_t len = arg ? strlen(arg) : 0;
-  switch (op->type) {
-  case CRDT_TYPE_GCOUNTER:
-    rc = crdt_gcounter_inc(crdt_object_gcounter(obj), n, NULL);
-    break;
-  case CRDT_TYPE_PNCOUNTER:
-    rc = op->kind == OP_INC
-             ? crdt_pncounter_inc(crdt_object_pncounter(obj), n, NULL)
-             : crdt_pncounter_dec(crdt_object_pncounter(obj), n, NULL);
-    break;
-  case CRDT_TYPE_ORSET: {
-    crdt_orset *set = crdt_object_orset(obj);
-    if (op->kind == OP_ADD) {
-      rc = crdt_orset_add(set, arg, len, NULL);
-    } else {
-      rc = crdt_orset_remove(set, arg, len, NULL);
-      if (rc == CRDT_ENOENT) {
-        op_error(path, "rm", arg, "not in the set (nothing written)");
-        return CLI_FAIL;
-      }
-    }
-    break;
+  crdt_update u = {0};
+  u.op = op->kind;
+  u.arg = (crdt_bytes){arg, arg ? strlen(arg) : 0};
+  u.n = n;
+  u.time = time;
+  u.context = read_context;
+  int rc = crdt_object_update(obj, &u, NULL);
+  if (rc == CRDT_ENOENT) {
+    op_error(path, op->name, arg,
+             op->kind == CRDT_OP_DEC
+                 ? "not in the cart (quantity 0 here; nothing written)"
+             : op->type == CRDT_TYPE_CART ? "not in the cart (nothing written)"
+                                          : "not in the set (nothing written)");
+    return CLI_FAIL;
   }
-  case CRDT_TYPE_MVREG:
-    rc = crdt_mvreg_write(crdt_object_mvreg(obj), arg, len, read_context, NULL);
-    break;
-  case CRDT_TYPE_CART: {
-    crdt_cart *cart = crdt_object_cart(obj);
-    if (op->kind == OP_ADD) {
-      rc = crdt_cart_add(cart, arg, len, n, NULL);
-    } else if (op->kind == OP_DEC) {
-      rc = crdt_cart_dec(cart, arg, len, n, NULL, NULL);
-      if (rc == CRDT_ENOENT) {
-        op_error(path, "dec", arg,
-                 "not in the cart (quantity 0 here; nothing written)");
-        return CLI_FAIL;
-      }
-    } else {
-      rc = crdt_cart_remove(cart, arg, len, NULL);
-      if (rc == CRDT_ENOENT) {
-        op_error(path, "rm", arg, "not in the cart (nothing written)");
-        return CLI_FAIL;
-      }
-    }
-    break;
-  }
-  case CRDT_TYPE_LWWREG: {
+  if (rc == CRDT_ESTALE) {
     crdt_lwwreg *reg = crdt_object_lwwreg(obj);
-    rc = crdt_lwwreg_write(reg, arg, len, time, NULL);
-    if (rc == CRDT_ESTALE) {
-      uint64_t held = 0;
-      (void)crdt_lwwreg_get(reg, NULL, &held);
-      const char *writer = crdt_lwwreg_writer(reg);
-      fprintf(stderr,
-              "crdt: %s: set at time %llu is stale: the register holds a "
-              "write at time %llu by ",
-              path, (unsigned long long)time, (unsigned long long)held);
-      cli_json_string(stderr, writer ? writer : "",
-                      writer ? strlen(writer) : 0);
-      fputs(", which wins (nothing written)\n", stderr);
-      return CLI_FAIL;
-    }
-    break;
-  }
+    uint64_t held = 0;
+    (void)crdt_lwwreg_get(reg, NULL, &held);
+    const char *writer = crdt_lwwreg_writer(reg);
+    fprintf(stderr,
+            "crdt: %s: set at time %llu is stale: the register holds a "
+            "write at time %llu by ",
+            path, (unsigned long long)time, (unsigned long long)held);
+    cli_json_string(stderr, writer ? writer : "", writer ? strlen(writer) : 0);
+    fputs(", which wins (nothing written)\n", stderr);
+    return CLI_FAIL;
   }
   if (rc == CRDT_ERANGE) {
     op_error(path, op->name, arg,

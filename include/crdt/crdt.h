@@ -15,6 +15,7 @@
 #include "crdt/object.h"
 #include "crdt/orset.h"
 #include "crdt/pncounter.h"
+#include "crdt/update.h"
 #include "crdt/vv.h"
 
 #endif /* CRDT_CRDT_H */
