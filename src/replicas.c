@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "replicas.h"
-#include "store.h" /* crdt__key_hash */
+#include "hash.h"
 
 #define RCHUNK_MIN 64 /* bytes: 2 to 4 ids of usual lengths */
 #define RCHUNK_MAX (64 * 1024)

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "ctx.h"
+#include "hash.h"
 
 #define CRDT__KEY_MAX UINT32_MAX
 
@@ -120,9 +121,6 @@ typedef struct crdt__causal {
 
 /* ---- keys and entries ---------------------------------------------------- */
 
-/* XXH3 with a per-process random seed, so a hostile peer cannot choose keys
- * that collide in the index. Hashes never reach the wire or any output. */
-uint32_t crdt__key_hash(const void *key, size_t len);
 
 #define CRDT__PACK_COUNTER_MAX ((UINT64_C(1) << 47) - 1)
 #define CRDT__PACK_REPLICA_MAX 0xFFFFu
@@ -188,6 +186,11 @@ static inline int crdt__entry_add(crdt__entry *e, const crdt_allocator *m,
   if (!rc) crdt__entry_push(e, d);
   return rc;
 }
+
+/* Deep copy of `from`'s dots into `to` (a byte copy of the entry): an array
+ * is duplicated with exact capacity. On CRDT_ENOMEM `to` has no dots. */
+int crdt__entry_copy_dots(crdt__entry *to, const crdt__entry *from,
+                          const crdt_allocator *m);
 
 /* Exact sum of the dot values, clamped to the int64 range; the same
  * whatever the order of the dots. */
@@ -282,6 +285,48 @@ int crdt__store_sorted(const crdt__store *s, const crdt_allocator *m,
  * into `out` which has room for e->ndots. */
 void crdt__entry_sorted_dots(const crdt__entry *e, const crdt__replicas *r,
                              crdt__dv *out);
+
+/* ---- prefetching --------------------------------------------------------- */
+
+/* Batch loops (joins, rehashing, copies) touch one random index slot and
+ * entry per key; in a store larger than the caches each is a miss. They
+ * prefetch a fixed distance ahead so that the misses overlap: the slot of
+ * the key CRDT__PREFETCH_FAR ahead, the entry its slot names (by then
+ * cached) for the key CRDT__PREFETCH_NEAR ahead, and that entry's key bytes
+ * CRDT__PREFETCH_KEY ahead. */
+#define CRDT__PREFETCH_FAR 16
+#define CRDT__PREFETCH_NEAR 8
+#define CRDT__PREFETCH_KEY 4
+#if defined(__GNUC__) || defined(__clang__)
+#define crdt__prefetch(p) __builtin_prefetch(p)
+#else
+#define crdt__prefetch(p) ((void)(p))
+#endif
+
+static inline void crdt__prefetch_slot(const crdt__store *s, uint32_t hash) {
+  if (s->index) crdt__prefetch(&s->index[hash & s->mask]);
+}
+
+/* The entry named by the key's home slot, when its tag matches, or NULL. */
+static inline const crdt__entry *crdt__home_entry(const crdt__store *s,
+                                                  uint32_t hash) {
+  if (!s->index) return NULL;
+  uint32_t v = s->index[hash & s->mask];
+  if (v && v != s->mask && (v & ~s->mask) == (hash & ~s->mask))
+    return &s->entries[(v & s->mask) - 1];
+  return NULL;
+}
+
+static inline void crdt__prefetch_entry(const crdt__store *s, uint32_t hash) {
+  const crdt__entry *e = crdt__home_entry(s, hash);
+  if (e) crdt__prefetch(e);
+}
+
+static inline void crdt__prefetch_key(const crdt__store *s, uint32_t hash) {
+  const crdt__entry *e = crdt__home_entry(s, hash);
+  if (e && e->hash == hash && e->keylen > CRDT__KEY_INLINE)
+    crdt__prefetch(crdt__entry_key(e));
+}
 
 /* ---- causal states --------------------------------------------------------- */
 
