@@ -93,6 +93,8 @@ void crdt__entry_shrink(crdt__entry *e, const crdt_allocator *m) {
 void crdt__entry_free_dots(crdt__entry *e, const crdt_allocator *m) {
   if (crdt__entry_many(e))
     array_free(m, crdt__entry_array(e), crdt__entry_cap(e));
+  else if (crdt__entry_nested(e))
+    crdt__store_destroy(crdt__entry_child(e), m);
   e->dots = 0;
 }
 
@@ -138,11 +140,18 @@ int64_t crdt__entry_sum(const crdt__entry *e) {
   return -(int64_t)lo;
 }
 
-/* Deep copy of `from`'s dots into `to` (a copy of the entry's bytes):
- * an array is duplicated with exact capacity. On CRDT_ENOMEM `to` has no
- * dots (its `dots` is 0). */
 int crdt__entry_copy_dots(crdt__entry *to, const crdt__entry *from,
                           const crdt_allocator *m) {
+  if (crdt__entry_nested(from)) {
+    crdt__store *child = crdt__store_new(m);
+    if (!child || crdt__store_copy(child, m, crdt__entry_child(from))) {
+      crdt__free(m, child, sizeof *child);
+      to->dots = 0;
+      return CRDT_ENOMEM;
+    }
+    crdt__entry_set_child(to, child);
+    return 0;
+  }
   if (!crdt__entry_many(from)) return 0;
   uint32_t cap = from->ndots ? from->ndots : 1;
   uint8_t *block = crdt__alloc(m, array_bytes(cap));

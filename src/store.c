@@ -359,7 +359,28 @@ void crdt__store_free(crdt__store *s, const crdt_allocator *m) {
   memset(s, 0, sizeof *s);
 }
 
-/* The copy is compact: one arena chunk, exact arrays. */
+crdt__store *crdt__store_new(const crdt_allocator *m) {
+  return crdt__calloc(m, 1, sizeof(crdt__store));
+}
+
+void crdt__store_destroy(crdt__store *s, const crdt_allocator *m) {
+  if (!s) return;
+  crdt__store_free(s, m);
+  crdt__free(m, s, sizeof *s);
+}
+
+bool crdt__store_live(const crdt__store *s) {
+  for (uint32_t n = 0; n < s->count; n++) {
+    const crdt__entry *e = &s->entries[n];
+    if (crdt__entry_nested(e) ? crdt__store_live(crdt__entry_child(e))
+                              : e->ndots != 0)
+      return true;
+  }
+  return false;
+}
+
+/* The copy is compact: one arena chunk, exact arrays. Nested stores are
+ * copied whole (recursion bounded by CRDT__DEPTH_MAX). */
 int crdt__store_copy(crdt__store *dst, const crdt_allocator *m,
                      const crdt__store *src) {
   memset(dst, 0, sizeof *dst);

@@ -56,9 +56,10 @@ typedef struct crdt__dv {
  * - `key`: the key bytes when keylen <= CRDT__KEY_INLINE (they move with
  *   the entry), else the bytes of a pointer to the key in the store's arena.
  * - `dots`: 0 when there are none; a single dot with value 0 packed as
- *   counter << 17 | replica << 1 | 1 (odd); or the address of an array of
- *   crdt__dv (even; allocations are at least 8-byte aligned) whose capacity
- *   is the uint64_t just before it. */
+ *   counter << 17 | replica << 1 | 1 (odd); the address of an array of
+ *   crdt__dv (allocations are at least 8-byte aligned: low bits 00) whose
+ *   capacity is the uint64_t just before it; or, in a map, the address of a
+ *   nested store with bit 1 set (low bits 10, see "nested stores" below). */
 typedef struct crdt__entry {
   uint8_t key[CRDT__KEY_INLINE];
   uint32_t keylen;
@@ -77,7 +78,12 @@ static inline const uint8_t *crdt__entry_key(const crdt__entry *e) {
 
 /* Are e's dots in an array? */
 static inline bool crdt__entry_many(const crdt__entry *e) {
-  return e->dots != 0 && (e->dots & 1) == 0;
+  return e->dots != 0 && (e->dots & 3) == 0;
+}
+
+/* Does e hold a nested store instead of dots? */
+static inline bool crdt__entry_nested(const crdt__entry *e) {
+  return (e->dots & 3) == 2;
 }
 
 static inline crdt__dv *crdt__entry_array(const crdt__entry *e) {
@@ -109,6 +115,44 @@ typedef struct crdt__store {
   uint32_t tombs; /* deleted slots (value `mask`) not yet cleared */
   crdt__arena keys;
 } crdt__store;
+
+/* ---- nested stores ----------------------------------------------------------
+ *
+ * The map (crdt/map*.c) nests dot stores: a field whose value is a set of
+ * keys (an OR-set's elements, a register's values, a map's fields) is an
+ * entry holding a nested store, and the keys below it are that store's
+ * entries. Nested stores have no replica table or context of their own: the
+ * whole tree shares its root's (the delta-state paper's DotMap
+ * composition). A nested entry's `ndots` is 1 while its store has entries
+ * and 0 once it has none; an empty nested store is deleted with its entry,
+ * as a key without dots is, except in keyed deltas, whose nested stores may
+ * hold only markers. Nesting is at most CRDT__DEPTH_MAX stores deep below the
+ * root (the map's decoder and mutators enforce it; the recursive functions
+ * rely on it for their stack). */
+#define CRDT__DEPTH_MAX 33
+
+static inline crdt__store *crdt__entry_child(const crdt__entry *e) {
+  return (crdt__store *)(uintptr_t)(e->dots & ~(uint64_t)3);
+}
+
+/* Makes e hold `child` (e's dots, if any, must be gone). */
+static inline void crdt__entry_set_child(crdt__entry *e, crdt__store *child) {
+  e->dots = (uint64_t)(uintptr_t)child | 2;
+  e->ndots = child->count != 0;
+}
+
+/* Brings a nested entry's ndots up to date after its store changed. */
+static inline void crdt__entry_refresh(crdt__entry *e) {
+  e->ndots = crdt__entry_child(e)->count != 0;
+}
+
+/* A new empty nested store, or NULL when memory is short. */
+crdt__store *crdt__store_new(const crdt_allocator *m);
+/* Frees a nested store and everything below it; NULL does nothing. */
+void crdt__store_destroy(crdt__store *s, const crdt_allocator *m);
+/* Does the tree below s hold a dot (not only markers)? O(size of the
+ * tree). */
+bool crdt__store_live(const crdt__store *s);
 
 typedef struct crdt__causal {
   crdt__replicas replicas;
@@ -166,7 +210,7 @@ void crdt__entry_retain(crdt__entry *e, bool (*keep)(const crdt__dv *d,
                         const void *user);
 /* Back to the packed form when one packable dot (or none) is left. */
 void crdt__entry_shrink(crdt__entry *e, const crdt_allocator *m);
-/* Frees e's dot array, if any (e's dots are then gone). */
+/* Frees e's dot array or nested store, if any (e's dots are then gone). */
 void crdt__entry_free_dots(crdt__entry *e, const crdt_allocator *m);
 /* Replaces all dots of e by d. Never fails when d is packable or e has an
  * array (reserve first: crdt__entry_reserve(e, m, 1, packable(d))). */
@@ -188,7 +232,8 @@ static inline int crdt__entry_add(crdt__entry *e, const crdt_allocator *m,
 }
 
 /* Deep copy of `from`'s dots into `to` (a byte copy of the entry): an array
- * is duplicated with exact capacity. On CRDT_ENOMEM `to` has no dots. */
+ * is duplicated with exact capacity, a nested store copied whole. On
+ * CRDT_ENOMEM `to` has no dots. */
 int crdt__entry_copy_dots(crdt__entry *to, const crdt__entry *from,
                           const crdt_allocator *m);
 
