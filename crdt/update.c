@@ -12,8 +12,10 @@
 #include "crdt/pncounter.h"
 #include "crdt/update.h"
 
-static const char *const op_names[] = {NULL, "inc", "dec", "add", "rm", "set"};
-#define OP_LAST CRDT_OP_SET
+static const char *const op_names[] = {NULL,  "inc",    "dec",     "add",
+                                       "rm",  "set",    "enable",  "disable",
+                                       "del"};
+#define OP_LAST CRDT_OP_DELETE
 
 const char *crdt_op_name(crdt_op op) {
   return op >= CRDT_OP_INC && op <= OP_LAST ? op_names[op] : "?";
@@ -27,6 +29,41 @@ int crdt_op_from_name(const char *name, crdt_op *op) {
       return 0;
     }
   return CRDT_ENOENT;
+}
+
+/* A map update: the op applies to the field (u->path, u->field). */
+static int map_update(crdt_map *map, const crdt_update *u, crdt_map *delta,
+                      uint64_t n) {
+  const void *arg = u->arg.data;
+  const size_t len = u->arg.size;
+  switch (u->op) {
+  case CRDT_OP_INC:
+  case CRDT_OP_DEC:
+    if (u->field != CRDT_FIELD_COUNTER) break;
+    return u->op == CRDT_OP_INC ? crdt_map_counter_inc(map, u->path, n, delta)
+                                : crdt_map_counter_dec(map, u->path, n, delta);
+  case CRDT_OP_ADD:
+  case CRDT_OP_REMOVE:
+    if (u->field != CRDT_FIELD_ORSET) break;
+    return u->op == CRDT_OP_ADD
+               ? crdt_map_orset_add(map, u->path, arg, len, delta)
+               : crdt_map_orset_remove(map, u->path, arg, len, delta);
+  case CRDT_OP_SET:
+    if (u->field == CRDT_FIELD_MVREG && !u->context)
+      return crdt_map_mvreg_set(map, u->path, arg, len, delta);
+    if (u->field == CRDT_FIELD_LWWREG)
+      return crdt_map_lwwreg_set(map, u->path, arg, len, u->time, delta);
+    break;
+  case CRDT_OP_ENABLE:
+  case CRDT_OP_DISABLE:
+    if (u->field != CRDT_FIELD_FLAG) break;
+    return u->op == CRDT_OP_ENABLE
+               ? crdt_map_flag_enable(map, u->path, delta)
+               : crdt_map_flag_disable(map, u->path, delta);
+  case CRDT_OP_DELETE:
+    return crdt_map_remove(map, u->path, u->field, delta);
+  }
+  return CRDT_ENOTSUP;
 }
 
 int crdt_object_update(crdt_object *obj, const crdt_update *u,
@@ -79,6 +116,8 @@ int crdt_object_update(crdt_object *obj, const crdt_update *u,
       return crdt_lwwreg_write(crdt_object_lwwreg(obj), arg, len, u->time,
                                (crdt_lwwreg *)delta);
     break;
+  case CRDT_TYPE_MAP:
+    return map_update(crdt_object_map(obj), u, (crdt_map *)delta, n);
   }
   return CRDT_ENOTSUP;
 }

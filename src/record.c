@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "route.h"
 #include "store.h"
 
 /* Interns replica `index` of `from` into `to`. */
@@ -16,15 +17,22 @@ static int intern_from(crdt__causal *to, const crdt_allocator *m,
 }
 
 /* Builds the operation's delta as a small state, then joins it: the join rule
- * stays the only code that decides what survives. */
-int crdt__causal_record_by_join(crdt__causal *delta, const crdt_allocator *m,
-                                const crdt__replicas *from,
-                                const crdt__op *op) {
+ * stays the only code that decides what survives. The operation's key lies
+ * below the nested keys path[0 .. depth). */
+static int record_by_join_at(crdt__causal *delta, const crdt_allocator *m,
+                             const crdt__replicas *from, const crdt__key *path,
+                             uint32_t depth, const crdt__op *op) {
   crdt__causal d = {0};
   d.keyed = op->extra == NULL;
   crdt__entry *e;
-  int rc = crdt__store_insert(&d.store, m, op->key, op->keylen, op->hash, &e);
+  crdt__route route;
+  crdt__route_find(&route, &d.store, path, depth);
+  int rc = crdt__route_make(&route, m);
   if (rc) goto done;
+  if ((rc = crdt__store_insert(route.store[depth], m, op->key, op->keylen,
+                               op->hash, &e)))
+    goto done;
+  crdt__route_settle(&route, m, false);
   for (uint32_t i = 0; i < op->nadd; i++) {
     crdt__dv dv = op->add[i];
     if ((rc = intern_from(&d, m, from, dv.replica, &dv.replica)) ||
@@ -60,6 +68,12 @@ done:
   return rc;
 }
 
+int crdt__causal_record_by_join(crdt__causal *delta, const crdt_allocator *m,
+                                const crdt__replicas *from,
+                                const crdt__op *op) {
+  return record_by_join_at(delta, m, from, NULL, 0, op);
+}
+
 /* ---- recording one operation directly ------------------------------------ */
 
 /* Bounds of the direct path (larger operations take the join). */
@@ -80,10 +94,12 @@ static bool dot_in(const crdt__dot *set, uint32_t n, uint64_t counter,
  * context, and gains the dots of `add` it has not seen; the context gains
  * the operation's context. Without allocating a temporary state, this costs
  * about as much as the operation itself. Returns 1 when the operation is too
- * large for it (nothing changed). tests/test_store.c checks it against the
+ * large for it (nothing changed). `s` is the store that holds the key: the
+ * root store, or a nested one. tests/test_store.c checks it against the
  * join on random operations. */
-static int record_direct(crdt__causal *delta, const crdt_allocator *m,
-                         const crdt__replicas *from, const crdt__op *op) {
+static int record_direct(crdt__causal *delta, crdt__store *s,
+                         const crdt_allocator *m, const crdt__replicas *from,
+                         const crdt__op *op) {
   uint32_t nctx = op->nadd + op->nseen + 1;
   if (op->extra || op->nadd > RECORD_ADD_MAX || nctx > RECORD_CTX_MAX) return 1;
   /* An add's own dot is usually the dot it adds: list it once. */
@@ -92,7 +108,6 @@ static int record_direct(crdt__causal *delta, const crdt_allocator *m,
     dot_added = op->add[i].counter == op->dot.counter &&
                 op->add[i].replica == op->dot.replica;
   nctx -= dot_added;
-  crdt__store *s = &delta->store;
   crdt__entry *e = crdt__store_find(s, op->key, op->keylen, op->hash);
   if (e && (uint64_t)e->ndots * nctx > RECORD_PRODUCT_MAX) return 1;
 
@@ -193,6 +208,22 @@ fail:
 
 int crdt__causal_record(crdt__causal *delta, const crdt_allocator *m,
                         const crdt__replicas *from, const crdt__op *op) {
-  int rc = record_direct(delta, m, from, op);
+  int rc = record_direct(delta, &delta->store, m, from, op);
   return rc == 1 ? crdt__causal_record_by_join(delta, m, from, op) : rc;
+}
+
+int crdt__causal_record_at(crdt__causal *delta, const crdt_allocator *m,
+                           const crdt__replicas *from, const crdt__key *path,
+                           uint32_t depth, const crdt__op *op) {
+  crdt__route r;
+  crdt__route_find(&r, &delta->store, path, depth);
+  int rc = crdt__route_make(&r, m);
+  if (rc) return rc;
+  rc = record_direct(delta, r.store[depth], m, from, op);
+  if (rc == 0) {
+    crdt__route_settle(&r, m, !delta->keyed);
+    return 0;
+  }
+  crdt__route_unmake(&r, m);
+  return rc == 1 ? record_by_join_at(delta, m, from, path, depth, op) : rc;
 }

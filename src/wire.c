@@ -47,6 +47,13 @@ void crdt__w_bytes(crdt__wbuf *w, const void *p, size_t n) {
 
 void crdt__w_u8(crdt__wbuf *w, uint8_t v) { crdt__w_bytes(w, &v, 1); }
 
+uint8_t *crdt__w_take(crdt__wbuf *w, size_t n) {
+  if (!w_room(w, n)) return NULL;
+  uint8_t *at = w->data + w->len;
+  w->len += n;
+  return at;
+}
+
 void crdt__w_varint(crdt__wbuf *w, uint64_t v) {
   uint8_t tmp[10];
   crdt__w_bytes(w, tmp, (size_t)(varint_put(tmp, v) - tmp));
@@ -151,7 +158,7 @@ void crdt__frame_end(crdt__wbuf *w) {
 }
 
 static bool tag_known(uint8_t tag) {
-  return (tag >= 1 && tag <= 6) || tag == CRDT__WIRE_TAG_CONTEXT;
+  return (tag >= 1 && tag <= 6) || tag == 8 || tag == CRDT__WIRE_TAG_CONTEXT;
 }
 
 int crdt__frame_peek(const void *data, size_t len, crdt__frame *f) {

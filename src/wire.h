@@ -49,6 +49,9 @@ static inline crdt__wbuf crdt__wbuf_into(void *buf, size_t cap,
 
 void crdt__w_bytes(crdt__wbuf *w, const void *p, size_t n);
 void crdt__w_u8(crdt__wbuf *w, uint8_t v);
+/* The next n bytes of the output, for the caller to fill in; NULL after an
+ * error (w->err says which). */
+uint8_t *crdt__w_take(crdt__wbuf *w, size_t n);
 void crdt__w_varint(crdt__wbuf *w, uint64_t v);
 void crdt__w_zigzag(crdt__wbuf *w, int64_t v);
 /* Frees what the writer allocated (never the caller's buffer). */

@@ -103,6 +103,17 @@ void crdt__put_context(sink *o, const crdt__ctx *ctx,
   }
 }
 
+void crdt__w_context(crdt__wbuf *w, const crdt__ctx *ctx,
+                     const crdt__replicas *reps, const ranking *k,
+                     const cloud_dot *cloud) {
+  sink o = {NULL, 0};
+  crdt__put_context(&o, ctx, reps, k, cloud);
+  uint8_t *at = crdt__w_take(w, o.size);
+  if (!at) return;
+  o = (sink){at, 0};
+  crdt__put_context(&o, ctx, reps, k, cloud);
+}
+
 void crdt__wire_put_context(crdt__wbuf *w, const crdt__ctx *ctx,
                             const crdt__replicas *r) {
   ranking k;

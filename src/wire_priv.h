@@ -89,4 +89,9 @@ void crdt__put_context(sink *o, const crdt__ctx *ctx,
                        const crdt__replicas *reps, const ranking *k,
                        const cloud_dot *cloud);
 
+/* Writes the replica table and context (as crdt__put_context) to w. */
+void crdt__w_context(crdt__wbuf *w, const crdt__ctx *ctx,
+                     const crdt__replicas *reps, const ranking *k,
+                     const cloud_dot *cloud);
+
 #endif

@@ -16,6 +16,7 @@
 #include <xxhash.h>
 
 #include "crdt/crdt.h"
+#include "map_gen.h"
 #include "testutil.h"
 
 #define S(x) (x), strlen(x)
@@ -230,6 +231,9 @@ static void random_update(crdt_object *obj, tu_rng *rng, crdt_object *delta) {
     rc = crdt_lwwreg_write(crdt_object_lwwreg(obj), k, len, tu_below(rng, 50),
                            crdt_object_lwwreg(delta));
     if (rc == CRDT_ESTALE) rc = 0;
+    break;
+  case CRDT_TYPE_MAP:
+    rc = tu_map_random_update(obj, rng, delta);
     break;
   }
   if (rc == CRDT_ENOENT) rc = 0; /* removing what is not there */

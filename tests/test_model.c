@@ -89,6 +89,8 @@ static void random_update(sim *s, tu_rng *g, unsigned r) {
                                      : s->m.nevents / 2 + tu_below(g, 4),
                0);
     break;
+  case CRDT_TYPE_MAP: /* tests/test_map_model.c */
+    break;
   }
 }
 

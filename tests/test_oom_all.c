@@ -123,6 +123,23 @@ static void history_update(crdt_object *o, int kind, const char *key,
     OBJ_OK(crdt_lwwreg_write(crdt_object_lwwreg(o), S(key), lww_clock++,
                              crdt_object_lwwreg(delta)));
     break;
+  case CRDT_TYPE_MAP: {
+    crdt_map *m = crdt_object_map(o), *d = crdt_object_map(delta);
+    crdt_bytes k = CRDT_STR(key);
+    crdt_path at = {(crdt_bytes[]){CRDT_STR("rec"), k}, 2};
+    if (kind == 1) {
+      OBJ_OK(crdt_map_orset_remove(m, CRDT_PATH("rec", "tags"), S(key), d));
+    } else if (kind == 2) {
+      OBJ_OK(crdt_map_remove(m, at, CRDT_FIELD_COUNTER, d));
+    } else {
+      OBJ_OK(crdt_map_orset_add(m, CRDT_PATH("rec", "tags"), S(key), d));
+      OBJ_OK(crdt_map_counter_inc(m, at, 2, d));
+      OBJ_OK(crdt_map_mvreg_set(m, CRDT_PATH("rec", "note"), S(key), d));
+      OBJ_OK(crdt_map_lwwreg_set(m, CRDT_PATH("lww"), S(key), lww_clock++, d));
+      OBJ_OK(crdt_map_flag_enable(m, CRDT_PATH("deep", "on"), d));
+    }
+    break;
+  }
   }
 }
 
@@ -367,6 +384,47 @@ RUN(lww_write, crdt_lwwreg_write(crdt_object_lwwreg(f->a), S("new value"),
 RUN(lww_write_delta, crdt_lwwreg_write(crdt_object_lwwreg(f->a), S("v2"), 1000,
                                        crdt_object_lwwreg(f->group)))
 
+#define MAP(o) crdt_object_map(o)
+RUN(map_inc_new, crdt_map_counter_inc(MAP(f->a), CRDT_PATH("x", "y", "n"), 1,
+                                      NULL))
+RUN(map_inc_new_delta, crdt_map_counter_inc(MAP(f->a),
+                                            CRDT_PATH("x", "y", "n"), 1,
+                                            MAP(f->group)))
+RUN(map_inc_existing, crdt_map_counter_dec(MAP(f->a), CRDT_PATH("rec", "fig"),
+                                           1, MAP(f->delta)))
+RUN(map_add_new, crdt_map_orset_add(MAP(f->a), CRDT_PATH("rec", "tags"),
+                                    S("plum"), MAP(f->group)))
+RUN(map_add_existing, crdt_map_orset_add(MAP(f->a), CRDT_PATH("rec", "tags"),
+                                         S("apple"), MAP(f->delta)))
+RUN(map_remove_element, crdt_map_orset_remove(MAP(f->b),
+                                              CRDT_PATH("rec", "tags"),
+                                              S("apple"), MAP(f->group)))
+RUN(map_mvreg_set, crdt_map_mvreg_set(MAP(f->b), CRDT_PATH("rec", "note"),
+                                      S("a new note"), MAP(f->delta)))
+RUN(map_lww_set, crdt_map_lwwreg_set(MAP(f->b), CRDT_PATH("lww"),
+                                     S("a new value"), 1, MAP(f->group)))
+RUN(map_flag_disable, crdt_map_flag_disable(MAP(f->b), CRDT_PATH("deep", "on"),
+                                            MAP(f->group)))
+RUN(map_remove_map, crdt_map_remove(MAP(f->b), CRDT_PATH("rec"),
+                                    CRDT_FIELD_MAP, MAP(f->delta)))
+RUN(map_remove_map_no_delta, crdt_map_remove(MAP(f->a), CRDT_PATH("rec"),
+                                             CRDT_FIELD_MAP, NULL))
+static int visit_item(crdt_bytes item, void *user) {
+  (void)item;
+  (void)user;
+  return 0;
+}
+static int visit_field(crdt_bytes name, crdt_field_type type, void *user) {
+  (void)name;
+  (void)type;
+  (void)user;
+  return 0;
+}
+RUN(map_items, crdt_map_items(MAP(f->b), CRDT_PATH("rec", "tags"),
+                              CRDT_FIELD_ORSET, visit_item, NULL))
+RUN(map_fields, crdt_map_fields(MAP(f->b), CRDT_PATH("rec"), visit_field,
+                                NULL))
+
 static const struct {
   crdt_type type;
   const char *name;
@@ -407,6 +465,19 @@ static const struct {
     {CRDT_TYPE_CART, "foreach", cart_foreach},
     {CRDT_TYPE_LWWREG, "write", lww_write},
     {CRDT_TYPE_LWWREG, "write with delta", lww_write_delta},
+    {CRDT_TYPE_MAP, "counter inc on a new path", map_inc_new},
+    {CRDT_TYPE_MAP, "counter inc on a new path with delta", map_inc_new_delta},
+    {CRDT_TYPE_MAP, "counter dec with delta", map_inc_existing},
+    {CRDT_TYPE_MAP, "orset add new with delta", map_add_new},
+    {CRDT_TYPE_MAP, "orset re-add with delta", map_add_existing},
+    {CRDT_TYPE_MAP, "orset remove with delta", map_remove_element},
+    {CRDT_TYPE_MAP, "mvreg set with delta", map_mvreg_set},
+    {CRDT_TYPE_MAP, "lwwreg set with delta", map_lww_set},
+    {CRDT_TYPE_MAP, "flag disable with delta", map_flag_disable},
+    {CRDT_TYPE_MAP, "remove a map field with delta", map_remove_map},
+    {CRDT_TYPE_MAP, "remove a map field", map_remove_map_no_delta},
+    {CRDT_TYPE_MAP, "items", map_items},
+    {CRDT_TYPE_MAP, "fields", map_fields},
 };
 
 static void check_type(crdt_type type) {
@@ -466,6 +537,10 @@ static void test_oom_all_lwwreg(void **state) {
   (void)state;
   check_type(CRDT_TYPE_LWWREG);
 }
+static void test_oom_all_map(void **state) {
+  (void)state;
+  check_type(CRDT_TYPE_MAP);
+}
 
 /* Insertions into tables of every size up to 70 keys: allocation failure
  * while the key table or the key storage grows. */
@@ -504,6 +579,7 @@ int main(void) {
       cmocka_unit_test(test_oom_all_mvreg),
       cmocka_unit_test(test_oom_all_cart),
       cmocka_unit_test(test_oom_all_lwwreg),
+      cmocka_unit_test(test_oom_all_map),
       cmocka_unit_test(test_oom_all_growth),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include "crdt/context.h"
 #include "crdt/gcounter.h"
 #include "crdt/lwwreg.h"
+#include "crdt/map.h"
 #include "crdt/mvreg.h"
 #include "crdt/object.h"
 #include "crdt/orset.h"

@@ -28,14 +28,15 @@ typedef enum crdt_type {
   CRDT_TYPE_ORSET = 3,
   CRDT_TYPE_MVREG = 4,
   CRDT_TYPE_CART = 5,
-  CRDT_TYPE_LWWREG = 6
+  CRDT_TYPE_LWWREG = 6,
+  CRDT_TYPE_MAP = 8
 } crdt_type;
 
 /** Opaque handle to a state of any type. */
 typedef struct crdt_object crdt_object;
 
 /** The type's short name: "gcounter", "pncounter", "orset", "mvreg", "cart",
- * "lwwreg"; NULL for an unknown tag. */
+ * "lwwreg", "map"; NULL for an unknown tag. */
 CRDT_API const char *crdt_type_name(crdt_type type);
 
 /** Looks a type up by its short name.

@@ -8,6 +8,7 @@
 
 #include "crdt/common.h"
 #include "crdt/context.h"
+#include "crdt/map.h"
 #include "crdt/object.h"
 
 #ifdef __cplusplus
@@ -29,6 +30,11 @@ extern "C" {
  * | cart      | add, dec  | arg (item), n                               |
  * | cart      | rm        | arg (item)                                  |
  * | lwwreg    | set       | arg (value), time                           |
+ * | map       | any above | path and field: the field's path and type;  |
+ * |           |           | inc/dec a counter, add/rm an OR-set element,|
+ * |           |           | set an MV- or LWW-register, enable/disable a|
+ * |           |           | flag                                        |
+ * | map       | del       | path, field: removes the field (reset)      |
  */
 
 /** Update operations. The names are those of crdt_op_name(). */
@@ -37,7 +43,10 @@ typedef enum crdt_op {
   CRDT_OP_DEC,     /**< "dec": PN-counter, cart (takes at most what is seen) */
   CRDT_OP_ADD,     /**< "add": OR-set element, cart item */
   CRDT_OP_REMOVE,  /**< "rm": OR-set element, cart item */
-  CRDT_OP_SET      /**< "set": MV-register, LWW-register */
+  CRDT_OP_SET,     /**< "set": MV-register, LWW-register */
+  CRDT_OP_ENABLE,  /**< "enable": flag */
+  CRDT_OP_DISABLE, /**< "disable": flag */
+  CRDT_OP_DELETE   /**< "del": a map field (crdt_map_remove()) */
 } crdt_op;
 
 /** One update. Zero-initialise it and fill in what the operation uses (see
@@ -49,10 +58,12 @@ typedef struct crdt_update {
                                      means 1 */
   uint64_t time;                /**< LWW-register timestamp */
   const crdt_context *context;  /**< MV-register read context, or NULL */
+  crdt_path path;               /**< map: the field's path */
+  crdt_field_type field;        /**< map: the field's type */
 } crdt_update;
 
-/** The op's name ("inc", "dec", "add", "rm", "set"); "?" for other values.
- * Static storage. */
+/** The op's name ("inc", "dec", "add", "rm", "set", "enable", "disable",
+ * "del"); "?" for other values. Static storage. */
 CRDT_API const char *crdt_op_name(crdt_op op);
 
 /** Looks an op up by name.
@@ -66,8 +77,10 @@ CRDT_API int crdt_op_from_name(const char *name, crdt_op *op);
  * @param u the update; not changed, nothing in it is kept.
  * @param delta NULL, or an object of obj's type (not obj) into which the
  *   update's delta is joined.
- * @return 0; CRDT_ENOTSUP when the type has no such op; CRDT_EINVAL (NULL
- *   obj or u, an arg with NULL data and a non-zero size); CRDT_ENOENT
+ * @return 0; CRDT_ENOTSUP when the type (or a map field's type) has no such
+ *   op, or a map's MV-register set is given a context (map registers take
+ *   none); CRDT_EINVAL (NULL obj or u, an arg with NULL data and a non-zero
+ *   size, a bad path); CRDT_ENOENT
  *   (removing or decrementing what this replica does not see: nothing
  *   changes); CRDT_ESTALE (an LWW write older than the value held); or any
  *   error of the typed call. On error neither obj nor delta changes. */
