@@ -9,7 +9,9 @@
  *               orset, mvreg   items: count, then per item: key bytes, dots
  *               lwwreg         items whose dots carry timestamps
  *               map            fields
- *   dots      count, then per dot: replica rank, counter[, value zigzag]
+ *   dots      count, then per dot: replica rank, top - counter[, value
+ *             zigzag], where top is the replica's highest counter in the
+ *             context: a delta's own dots cost a byte
  *
  * The decoder treats input as hostile: every count is checked against the
  * bytes left before anything is allocated for it, nesting is bounded
@@ -28,7 +30,8 @@ typedef struct put {
   crdt__wbuf *w;
   const crdt__replicas *reps;
   const ranking *k;
-  crdt__dv *scratch; /* room for the largest entry's dots */
+  const uint64_t *top; /* by rank: the highest counter in the context */
+  crdt__dv *scratch;   /* room for the largest entry's dots */
   int err;
 } put;
 
@@ -47,8 +50,9 @@ static void put_dots(put *p, const crdt__entry *e, bool values) {
   crdt__entry_sorted_dots(e, p->reps, p->scratch);
   crdt__w_varint(p->w, e->ndots);
   for (uint32_t i = 0; i < e->ndots; i++) {
-    crdt__w_varint(p->w, p->k->rank[p->scratch[i].replica]);
-    crdt__w_varint(p->w, p->scratch[i].counter);
+    const uint32_t rank = p->k->rank[p->scratch[i].replica];
+    crdt__w_varint(p->w, rank);
+    crdt__w_varint(p->w, p->top[rank] - p->scratch[i].counter);
     if (values) crdt__w_zigzag(p->w, p->scratch[i].value);
   }
 }
@@ -108,20 +112,30 @@ static void map_encode(const crdt_object *o, crdt__wbuf *w) {
   const crdt_allocator *m = w->mem;
   ranking k;
   cloud_dot *cloud = NULL;
-  put p = {w, &c->replicas, &k, NULL, 0};
+  uint64_t *top = NULL;
+  put p = {w, &c->replicas, &k, NULL, NULL, 0};
   uint32_t most = max_dots(&c->store);
   int rc;
   if (!(rc = crdt__ranking_make(&k, &c->ctx, &c->replicas, m)) &&
-      !(rc = crdt__cloud_sorted(&c->ctx, &k, m, &cloud)) && most &&
-      !(p.scratch = crdt__alloc(m, crdt__mul(most, sizeof *p.scratch))))
+      !(rc = crdt__cloud_sorted(&c->ctx, &k, m, &cloud)) &&
+      ((most && !(p.scratch = crdt__alloc(m, crdt__mul(most, sizeof *p.scratch)))) ||
+       (k.n && !(top = crdt__alloc(m, crdt__mul(k.n, sizeof *top))))))
     rc = CRDT_ENOMEM;
   if (!rc) {
+    /* From the context as encoded, so that equal contexts give equal tops
+     * whatever the in-memory history. */
+    for (uint32_t i = 0; i < k.n; i++) top[i] = crdt__vv_get(&c->ctx.vv, k.list[i]);
+    for (uint32_t i = 0; i < c->ctx.cloud.count; i++)
+      if (cloud[i].counter > top[cloud[i].rank])
+        top[cloud[i].rank] = cloud[i].counter;
+    p.top = top;
     crdt__w_context(w, &c->ctx, &c->replicas, &k, cloud);
     put_fields(&p, &c->store);
     rc = p.err;
   }
   if (rc && !w->err) w->err = rc;
   crdt__free(m, p.scratch, most * sizeof *p.scratch);
+  crdt__free(m, top, k.n * sizeof *top);
   crdt__free(m, cloud, c->ctx.cloud.count * sizeof *cloud);
   crdt__ranking_free(&k, m);
 }
@@ -164,13 +178,16 @@ static int get_dots(get *g, crdt__entry *e, bool values) {
   }
   crdt__dot prev = {0, 0};
   for (uint64_t i = 0; i < n; i++) {
-    uint64_t rank, counter;
+    uint64_t rank, below;
     crdt__dv dv = {0, 0, 0};
     if ((rc = crdt__r_varint(g->r, &rank)) ||
-        (rc = crdt__r_varint(g->r, &counter)) ||
+        (rc = crdt__r_varint(g->r, &below)) ||
         (values && (rc = crdt__r_zigzag(g->r, &dv.value))))
       return rc;
-    if (rank >= g->c->replicas.count || counter == 0) return CRDT_EFORMAT;
+    if (rank >= g->c->replicas.count) return CRDT_EFORMAT;
+    const uint64_t top = crdt__vv_get(&g->c->ctx.top, (uint32_t)rank);
+    if (below >= top) return CRDT_EDOT; /* counter 0 or not in the context */
+    const uint64_t counter = top - below;
     crdt__dot dot = {counter, (uint32_t)rank};
     if (i && dot_cmp(&prev, &dot, NULL) >= 0) return CRDT_EORDER;
     if (!crdt__ctx_has(&g->c->ctx, dot)) return CRDT_EDOT;
