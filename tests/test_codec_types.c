@@ -31,14 +31,15 @@ static unsigned char *encoded(const crdt_object *o, size_t *len) {
 
 /* Compares a blob with the expected frame: header, body length, body, and
  * a checksum recomputed here with XXH3 (not taken from the encoder). */
-static void assert_blob(const unsigned char *blob, size_t len, uint8_t tag,
-                        const unsigned char *body, size_t body_len) {
+static void assert_blob_flags(const unsigned char *blob, size_t len,
+                              uint8_t tag, uint8_t flags,
+                              const unsigned char *body, size_t body_len) {
   unsigned char want[256];
   size_t n = 0;
   memcpy(want, "CRDT\x01", 5);
   n = 5;
   want[n++] = tag;
-  want[n++] = 0; /* flags */
+  want[n++] = flags;
   assert_true(body_len < 128);
   want[n++] = (unsigned char)body_len;
   memcpy(want + n, body, body_len);
@@ -47,6 +48,11 @@ static void assert_blob(const unsigned char *blob, size_t len, uint8_t tag,
   for (int i = 0; i < 8; i++) want[n++] = (unsigned char)(sum >> (8 * i));
   assert_int_equal(len, n);
   assert_memory_equal(blob, want, n);
+}
+
+static void assert_blob(const unsigned char *blob, size_t len, uint8_t tag,
+                        const unsigned char *body, size_t body_len) {
+  assert_blob_flags(blob, len, tag, 0, body, body_len);
 }
 
 static void golden(const crdt_object *o, uint8_t tag, const unsigned char *body,
@@ -136,6 +142,65 @@ static void test_codec_golden_mvreg_seed_000(void **state) {
   crdt_context_free(nothing);
   crdt_context_free(after_eggs);
   crdt_mvreg_free(s);
+}
+
+/* Map fields: head = name length << 3 | type (1 counter, 2 orset, 3 mvreg,
+ * 4 lwwreg, 5 flag, 6 map); a dot is (rank, top - counter[, value]). */
+static void test_codec_golden_map_counter_and_set(void **state) {
+  (void)state;
+  crdt_map *m;
+  assert_int_equal(crdt_map_new("A", &m), 0);
+  assert_int_equal(crdt_map_counter_inc(m, CRDT_PATH("n"), 2, NULL), 0);
+  assert_int_equal(crdt_map_orset_add(m, CRDT_PATH("s"), S("x"), NULL), 0);
+  /* context {A:2} (top 2); "n" < "s": counter n, dot A1 = (0, 2-1 = 1)
+   * with amount 2 (zigzag 4); orset s, one item "x", dot A2 = (0, 0) */
+  static const unsigned char body[] = {
+      0x01, 0x01, 'A', 0x02, 0x00,              /* table, context */
+      0x02,                                     /* 2 fields */
+      0x09, 'n', 0x01, 0x00, 0x01, 0x04,        /* 1 << 3 | 1, 1 dot */
+      0x0a, 's', 0x01, 0x01, 'x', 0x01, 0x00, 0x00}; /* 1 << 3 | 2, 1 item */
+  golden(crdt_map_object(m), 8, body, sizeof body);
+  crdt_map_free(m);
+}
+
+static void test_codec_golden_map_nested_and_remove_delta(void **state) {
+  (void)state;
+  crdt_map *m, *delta;
+  assert_int_equal(crdt_map_new("A", &m), 0);
+  assert_int_equal(crdt_map_lwwreg_set(m, CRDT_PATH("u", "e"), S("v"), 5, NULL),
+                   0); /* A1 */
+  assert_int_equal(crdt_map_flag_enable(m, CRDT_PATH("u", "f"), NULL), 0);
+  assert_int_equal(crdt_map_mvreg_set(m, CRDT_PATH("m"), S("q"), NULL), 0);
+  /* context {A:3}; "m" (mvreg) < "u" (map); in u, "e" (lwwreg) < "f" (flag).
+   * m: item "q", dot A3 = (0, 0); u.e: item "v", dot A1 = (0, 2) with
+   * timestamp 5 (zigzag 10); u.f: dot A2 = (0, 1) */
+  static const unsigned char body[] = {
+      0x01, 0x01, 'A', 0x03, 0x00, 0x02,
+      0x0b, 'm', 0x01, 0x01, 'q', 0x01, 0x00, 0x00,
+      0x0e, 'u', 0x02,
+      0x0c, 'e', 0x01, 0x01, 'v', 0x01, 0x00, 0x02, 0x0a,
+      0x0d, 'f', 0x01, 0x00, 0x01};
+  golden(crdt_map_object(m), 8, body, sizeof body);
+  /* Removing u (dot A4): a keyed delta listing every key below u without
+   * dots; its context holds A1, A2 (the dots it removes) and A4: prefix 2,
+   * one run at 4 (gap 4 - 2 - 2 = 0, extra 0). */
+  assert_int_equal(crdt_map_new(NULL, &delta), 0);
+  assert_int_equal(crdt_map_remove(m, CRDT_PATH("u"), CRDT_FIELD_MAP, delta), 0);
+  static const unsigned char removal[] = {
+      0x01, 0x01, 'A', 0x02, 0x01, 0x00, 0x00, 0x01,
+      0x0e, 'u', 0x02,
+      0x0c, 'e', 0x01, 0x01, 'v', 0x00,
+      0x0d, 'f', 0x00};
+  size_t len;
+  unsigned char *blob = encoded(crdt_map_object(delta), &len);
+  assert_blob_flags(blob, len, 8, 0x01, removal, sizeof removal);
+  crdt_object *back;
+  assert_int_equal(crdt_decode(blob, len, NULL, &back), 0);
+  assert_true(crdt_object_equal(back, crdt_map_object(delta)));
+  crdt_object_free(back);
+  free(blob);
+  crdt_map_free(delta);
+  crdt_map_free(m);
 }
 
 static void test_codec_golden_context_token(void **state) {
@@ -319,12 +384,20 @@ static void test_codec_round_trip_lwwreg(void **state) {
   (void)state;
   round_trips_of(CRDT_TYPE_LWWREG);
 }
+static void test_codec_round_trip_map(void **state) {
+  (void)state;
+  round_trips_of(CRDT_TYPE_MAP);
+}
 
 /* Equal states reached in different orders, at replicas that interned ids in
  * different orders, encode to identical bytes: for every type. */
 static void test_codec_equal_states_equal_bytes_every_type(void **state) {
   (void)state;
-  for (crdt_type t = CRDT_TYPE_GCOUNTER; t <= CRDT_TYPE_LWWREG; t++) {
+  static const crdt_type every_type[] = {
+      CRDT_TYPE_GCOUNTER, CRDT_TYPE_PNCOUNTER, CRDT_TYPE_ORSET, CRDT_TYPE_MVREG,
+      CRDT_TYPE_CART,     CRDT_TYPE_LWWREG,    CRDT_TYPE_MAP};
+  for (size_t ti = 0; ti < sizeof every_type / sizeof *every_type; ti++) {
+    const crdt_type t = every_type[ti];
     tu_rng rng = {1234 + t};
     crdt_object *r[3], *x, *y;
     for (int i = 0; i < 3; i++) {
@@ -355,12 +428,15 @@ int main(void) {
       cmocka_unit_test(test_codec_golden_cart),
       cmocka_unit_test(test_codec_golden_mvreg_seed_000),
       cmocka_unit_test(test_codec_golden_context_token),
+      cmocka_unit_test(test_codec_golden_map_counter_and_set),
+      cmocka_unit_test(test_codec_golden_map_nested_and_remove_delta),
       cmocka_unit_test(test_codec_round_trip_gcounter),
       cmocka_unit_test(test_codec_round_trip_pncounter),
       cmocka_unit_test(test_codec_round_trip_orset),
       cmocka_unit_test(test_codec_round_trip_mvreg),
       cmocka_unit_test(test_codec_round_trip_cart),
       cmocka_unit_test(test_codec_round_trip_lwwreg),
+      cmocka_unit_test(test_codec_round_trip_map),
       cmocka_unit_test(test_codec_equal_states_equal_bytes_every_type),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
