@@ -179,6 +179,7 @@ static int dv_canonical_cmp(const void *a, const void *b, const void *ctx) {
 
 void crdt__entry_sorted_dots(const crdt__entry *e, const crdt__replicas *r,
                              crdt__dv *out) {
+  if (!e->ndots) return; /* a marker: nothing to copy (out may be NULL) */
   crdt__dv one;
   memcpy(out, crdt__entry_view(e, &one), e->ndots * sizeof *out);
   crdt__sort(out, e->ndots, sizeof *out, dv_canonical_cmp, r);
