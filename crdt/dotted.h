@@ -52,6 +52,14 @@ static inline int crdt__dotted_check_key(const void *key, size_t len) {
   return (!key && len) || len > CRDT__KEY_MAX ? CRDT_EINVAL : 0;
 }
 
+/* Adds `key`: gives it one new dot at the owner replica that replaces every
+ * dot of it this replica sees (its observation), so a key holds at most one
+ * dot per concurrent adder; the delta, when given, gets ({key: {the new
+ * dot}}, the dots it replaced ∪ {the new dot}). The OR-set's add and the
+ * flag's enable. On error nothing changes. */
+int crdt__dotted_add(crdt__dotted *d, const void *key, size_t len,
+                     crdt_object *delta);
+
 /* Removes `key`: drops every dot of it this replica sees and records the
  * removal as a new dot; the delta, when given, gets ({key: {}}, the dots it
  * observed ∪ {the new dot}). CRDT_ENOENT (nothing changes, no dot) when the
