@@ -1,6 +1,6 @@
 /*
- * The shared base of the dot-based types (OR-set, MV-register, cart): an
- * object header, the kernel's causal state, and the owner replica. Merge,
+ * The shared base of the dot-based types (OR-set, MV-register, cart, flag):
+ * an object header, the kernel's causal state, and the owner replica. Merge,
  * equality, copy, comparison and freeing are the same for all of them and
  * live here once; each type adds its mutators and readers.
  */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "crdt/cart.h"
+#include "crdt/flag.h"
 #include "crdt/gcounter.h"
 #include "crdt/lwwreg.h"
 #include "crdt/mvreg.h"
@@ -12,8 +13,9 @@
 #include "crdt/pncounter.h"
 #include "crdt/update.h"
 
-static const char *const op_names[] = {NULL, "inc", "dec", "add", "rm", "set"};
-#define OP_LAST CRDT_OP_SET
+static const char *const op_names[] = {NULL,  "inc", "dec",    "add",
+                                       "rm",  "set", "enable", "disable"};
+#define OP_LAST CRDT_OP_DISABLE
 
 const char *crdt_op_name(crdt_op op) {
   return op >= CRDT_OP_INC && op <= OP_LAST ? op_names[op] : "?";
@@ -78,6 +80,12 @@ int crdt_object_update(crdt_object *obj, const crdt_update *u,
     if (u->op == CRDT_OP_SET)
       return crdt_lwwreg_write(crdt_object_lwwreg(obj), arg, len, u->time,
                                (crdt_lwwreg *)delta);
+    break;
+  case CRDT_TYPE_FLAG:
+    if (u->op == CRDT_OP_ENABLE)
+      return crdt_flag_enable(crdt_object_flag(obj), (crdt_flag *)delta);
+    if (u->op == CRDT_OP_DISABLE)
+      return crdt_flag_disable(crdt_object_flag(obj), (crdt_flag *)delta);
     break;
   }
   return CRDT_ENOTSUP;

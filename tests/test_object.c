@@ -20,9 +20,9 @@
 
 static void test_object_type_names_round_trip(void **state) {
   (void)state;
-  static const char *const names[] = {"gcounter", "pncounter", "orset",
-                                      "mvreg",    "cart",      "lwwreg"};
-  for (crdt_type t = CRDT_TYPE_GCOUNTER; t <= CRDT_TYPE_LWWREG; t++) {
+  static const char *const names[] = {"gcounter", "pncounter", "orset", "mvreg",
+                                      "cart",     "lwwreg",    "flag"};
+  for (crdt_type t = CRDT_TYPE_GCOUNTER; t <= CRDT_TYPE_FLAG; t++) {
     assert_string_equal(crdt_type_name(t), names[t - 1]);
     crdt_type back;
     assert_int_equal(crdt_type_from_name(names[t - 1], &back), 0);
@@ -35,7 +35,7 @@ static void test_object_type_names_round_trip(void **state) {
   }
   crdt_type t;
   assert_null(crdt_type_name((crdt_type)0));
-  assert_null(crdt_type_name((crdt_type)7));
+  assert_null(crdt_type_name((crdt_type)8));
   assert_int_equal(crdt_type_from_name("set", &t), CRDT_EBADTYPE);
   assert_int_equal(crdt_type_from_name(NULL, &t), CRDT_EINVAL);
   crdt_object *o = NULL;

@@ -29,6 +29,8 @@ extern "C" {
  * | cart      | add, dec  | arg (item), n                               |
  * | cart      | rm        | arg (item)                                  |
  * | lwwreg    | set       | arg (value), time                           |
+ * | flag      | enable    | nothing                                     |
+ * | flag      | disable   | nothing                                     |
  */
 
 /** Update operations. The names are those of crdt_op_name(). */
@@ -37,7 +39,9 @@ typedef enum crdt_op {
   CRDT_OP_DEC,     /**< "dec": PN-counter, cart (takes at most what is seen) */
   CRDT_OP_ADD,     /**< "add": OR-set element, cart item */
   CRDT_OP_REMOVE,  /**< "rm": OR-set element, cart item */
-  CRDT_OP_SET      /**< "set": MV-register, LWW-register */
+  CRDT_OP_SET,     /**< "set": MV-register, LWW-register */
+  CRDT_OP_ENABLE,  /**< "enable": flag */
+  CRDT_OP_DISABLE  /**< "disable": flag */
 } crdt_op;
 
 /** One update. Zero-initialise it and fill in what the operation uses (see
@@ -51,8 +55,8 @@ typedef struct crdt_update {
   const crdt_context *context;  /**< MV-register read context, or NULL */
 } crdt_update;
 
-/** The op's name ("inc", "dec", "add", "rm", "set"); "?" for other values.
- * Static storage. */
+/** The op's name ("inc", "dec", "add", "rm", "set", "enable", "disable");
+ * "?" for other values. Static storage. */
 CRDT_API const char *crdt_op_name(crdt_op op);
 
 /** Looks an op up by name.
@@ -68,8 +72,8 @@ CRDT_API int crdt_op_from_name(const char *name, crdt_op *op);
  *   update's delta is joined.
  * @return 0; CRDT_ENOTSUP when the type has no such op; CRDT_EINVAL (NULL
  *   obj or u, an arg with NULL data and a non-zero size); CRDT_ENOENT
- *   (removing or decrementing what this replica does not see: nothing
- *   changes); CRDT_ESTALE (an LWW write older than the value held); or any
+ *   (removing or decrementing what this replica does not see, disabling a
+ *   flag that is not enabled here: nothing changes); CRDT_ESTALE (an LWW write older than the value held); or any
  *   error of the typed call. On error neither obj nor delta changes. */
 CRDT_API int crdt_object_update(crdt_object *obj, const crdt_update *u,
                                 crdt_object *delta);
