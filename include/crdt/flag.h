@@ -20,9 +20,11 @@ extern "C" {
  * while the set is not empty.
  *
  * - enable() stamps a fresh dot at this replica that replaces every dot of
- *   the flag this replica sees, so the state holds at most one dot per
- *   replica that enabled concurrently. Every enable creates a dot, also
- *   when the flag is already enabled.
+ *   the flag this replica sees, so the state holds one dot per replica
+ *   that enabled concurrently (deltas received out of causal order can
+ *   leave an older dot beside a newer one until the missing delta
+ *   arrives). Every enable creates a dot, also when the flag is already
+ *   enabled.
  * - disable() drops every dot this replica sees and records the disable as
  *   a new dot (in the context only). It removes only the enables it
  *   observed: an enable at another replica that this one has not seen
