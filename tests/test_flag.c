@@ -320,99 +320,23 @@ static void test_flag_known_issue_equal_context_unequal_state(void **state) {
 
 /* ---- random histories ------------------------------------------------------ */
 
-#define REPLICAS 3
-#define MAX_DELTAS 128
-static const char *const ids[REPLICAS] = {"r1", "r2", "r3"};
-
-typedef struct history {
-  crdt_flag *r[REPLICAS];
-  crdt_flag *deltas[MAX_DELTAS];
-  size_t ndeltas;
-} history;
-
-/* Enables (2 in 3), disables and full-state syncs (1 step in 4) at random
- * replicas; every update's delta is kept. */
-static void history_run(history *h, unsigned long long seed, int steps) {
-  tu_rng rng = {seed};
-  for (int i = 0; i < REPLICAS; i++) h->r[i] = flag_at(ids[i]);
-  h->ndeltas = 0;
-  for (int step = 0; step < steps; step++) {
-    int i = (int)tu_below(&rng, REPLICAS);
-    if (tu_below(&rng, 4) == 0) {
-      sync_into(h->r[i], h->r[tu_below(&rng, REPLICAS)]);
-      continue;
-    }
-    crdt_flag *d = flag_at(NULL);
-    int rc = tu_below(&rng, 3) ? crdt_flag_enable(h->r[i], d)
-                               : crdt_flag_disable(h->r[i], d);
-    if (rc == CRDT_ENOENT) {
-      crdt_flag_free(d);
-      continue;
-    }
-    assert_int_equal(rc, 0);
-    assert_true(h->ndeltas < MAX_DELTAS);
-    h->deltas[h->ndeltas++] = d;
-  }
-}
-
-static void history_free(history *h) {
-  for (int i = 0; i < REPLICAS; i++) crdt_flag_free(h->r[i]);
-  for (size_t k = 0; k < h->ndeltas; k++) crdt_flag_free(h->deltas[k]);
+/* Enables (2 in 3) or disables. */
+static int random_update(crdt_object *o, crdt_object *delta, tu_rng *rng) {
+  return tu_below(rng, 3)
+             ? crdt_flag_enable(crdt_object_flag(o), crdt_object_flag(delta))
+             : crdt_flag_disable(crdt_object_flag(o), crdt_object_flag(delta));
 }
 
 static void test_flag_laws_on_random_histories(void **state) {
   (void)state;
-  for (unsigned long long seed = 1; seed <= 8; seed++) {
-    history h;
-    history_run(&h, seed, 60);
-    crdt_object *states[REPLICAS + 2];
-    for (int i = 0; i < REPLICAS; i++) states[i] = crdt_flag_object(h.r[i]);
-    states[REPLICAS] = crdt_flag_object(h.deltas[0]);
-    states[REPLICAS + 1] = crdt_flag_object(h.deltas[h.ndeltas - 1]);
-    tu_check_laws(states, REPLICAS + 2);
-    history_free(&h);
-  }
+  tu_check_history_laws(CRDT_TYPE_FLAG, random_update);
 }
 
 /* Every delta, shuffled and partly duplicated, or grouped first, gives the
  * merge of the full states; so does every state through its encoding. */
 static void test_flag_deltas_equal_full_merge_random(void **state) {
   (void)state;
-  for (unsigned long long seed = 1; seed <= 12; seed++) {
-    history h;
-    history_run(&h, seed * 31, 80);
-    crdt_flag *full = flag_at(NULL), *by_deltas = flag_at("x");
-    crdt_flag *group = flag_at(NULL), *by_group = flag_at("y");
-    crdt_flag *by_bytes = flag_at(NULL);
-    for (int i = 0; i < REPLICAS; i++) {
-      sync_into(full, h.r[i]);
-      size_t n = encoded_size(h.r[i]);
-      uint8_t *blob = malloc(n);
-      assert_non_null(blob);
-      assert_int_equal(crdt_encode(crdt_flag_object(h.r[i]), blob, n, &n), 0);
-      crdt_object *decoded;
-      assert_int_equal(crdt_decode(blob, n, NULL, &decoded), 0);
-      sync_into(by_bytes, crdt_object_flag(decoded));
-      crdt_object_free(decoded);
-      free(blob);
-    }
-    tu_rng rng = {seed};
-    for (size_t k = 0; k < 2 * h.ndeltas; k++)
-      sync_into(by_deltas, h.deltas[tu_below(&rng, (unsigned)h.ndeltas)]);
-    for (size_t k = 0; k < h.ndeltas; k++) sync_into(by_deltas, h.deltas[k]);
-    for (size_t k = h.ndeltas; k-- > 0;) sync_into(group, h.deltas[k]);
-    sync_into(by_group, group);
-    assert_true(crdt_flag_equal(by_deltas, full));
-    assert_true(crdt_flag_equal(by_group, full));
-    assert_true(crdt_flag_equal(by_bytes, full));
-    assert_int_equal(crdt_flag_enabled(by_deltas), crdt_flag_enabled(full));
-    crdt_flag_free(full);
-    crdt_flag_free(by_deltas);
-    crdt_flag_free(group);
-    crdt_flag_free(by_group);
-    crdt_flag_free(by_bytes);
-    history_free(&h);
-  }
+  tu_check_history_deltas(CRDT_TYPE_FLAG, random_update);
 }
 
 /* ---- allocation failure ---------------------------------------------------- */
