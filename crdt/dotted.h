@@ -53,10 +53,10 @@ static inline int crdt__dotted_check_key(const void *key, size_t len) {
 }
 
 /* Adds `key`: gives it one new dot at the owner replica that replaces every
- * dot of it this replica sees (its observation), so a key holds at most one
- * dot per concurrent adder; the delta, when given, gets ({key: {the new
- * dot}}, the dots it replaced ∪ {the new dot}). The OR-set's add and the
- * flag's enable. On error nothing changes. */
+ * dot of it this replica sees (its observation), so a key holds one dot per
+ * concurrent adder (deltas out of causal order aside); the delta, when
+ * given, gets ({key: {the new dot}}, the dots it replaced ∪ {the new dot}).
+ * The OR-set's add and the flag's enable. On error nothing changes. */
 int crdt__dotted_add(crdt__dotted *d, const void *key, size_t len,
                      crdt_object *delta);
 

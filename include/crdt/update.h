@@ -73,8 +73,9 @@ CRDT_API int crdt_op_from_name(const char *name, crdt_op *op);
  * @return 0; CRDT_ENOTSUP when the type has no such op; CRDT_EINVAL (NULL
  *   obj or u, an arg with NULL data and a non-zero size); CRDT_ENOENT
  *   (removing or decrementing what this replica does not see, disabling a
- *   flag that is not enabled here: nothing changes); CRDT_ESTALE (an LWW write older than the value held); or any
- *   error of the typed call. On error neither obj nor delta changes. */
+ *   flag that is not enabled here: nothing changes); CRDT_ESTALE (an LWW
+ *   write older than the value held); or any error of the typed call. On
+ *   error neither obj nor delta changes. */
 CRDT_API int crdt_object_update(crdt_object *obj, const crdt_update *u,
                                 crdt_object *delta);
 
