@@ -327,6 +327,45 @@ static void test_model_orset_known_issue_equal_context_unequal_state(
   crdt_orset_free(drm);
 }
 
+/* The flag's rules in the model itself: a re-enable replaces its replica's
+ * enable, a disable kills only the enables it saw, so an enable concurrent
+ * with it wins; disabling what is not enabled is CRDT_ENOENT, no event. */
+static void test_model_flag_rules(void **state) {
+  (void)state;
+  static const char *const ids[] = {"A", "B", "C"};
+  model *m = malloc(sizeof *m);
+  assert_non_null(m);
+  model_init(m, CRDT_TYPE_FLAG, 3, ids);
+  unsigned a1, a2, off;
+  assert_int_equal(model_flag_disable(m, 0, NULL), CRDT_ENOENT);
+  assert_int_equal(m->nevents, 0);
+  assert_int_equal(model_flag_enable(m, 0, &a1), 0);
+  model_receive(m, 1, model_seen(m, 0));
+  assert_int_equal(model_flag_disable(m, 1, &off), 0);
+  assert_true(model_set_has(&m->ev[off].kill, a1));
+  assert_false(model_flag_enabled(m, model_seen(m, 1)));
+  assert_int_equal(model_flag_enable(m, 0, &a2), 0); /* concurrent */
+  assert_true(model_set_has(&m->ev[a2].kill, a1));
+  model_receive(m, 0, model_seen(m, 1));
+  model_receive(m, 1, model_seen(m, 0));
+  char *v = model_value_json(m, model_seen(m, 1));
+  assert_string_equal(v, "true"); /* enable wins */
+  free(v);
+  char *c = model_context_text(m, model_seen(m, 1));
+  assert_string_equal(c, "{A:2, B:1}");
+  free(c);
+  /* C saw only A's first enable and B's disable: disabled */
+  model_set first;
+  model_set_clear(&first);
+  model_set_add(&first, a1);
+  model_set_add(&first, off);
+  v = model_value_json(m, &first);
+  assert_string_equal(v, "false");
+  free(v);
+  assert_int_equal(model_flag_disable(m, 2, NULL), CRDT_ENOENT);
+  free(m);
+}
+
 /* The DDIA scenario through the model: [eggs, bacon] and [milk]. */
 static void test_model_mvreg_ddia(void **state) {
   (void)state;
@@ -435,6 +474,7 @@ int main(void) {
       cmocka_unit_test(test_model_type_names),
       cmocka_unit_test(test_model_orset_rules),
       cmocka_unit_test(test_model_orset_known_issue_equal_context_unequal_state),
+      cmocka_unit_test(test_model_flag_rules),
       cmocka_unit_test(test_model_mvreg_ddia),
       cmocka_unit_test(test_model_cart_rules),
       cmocka_unit_test(test_model_counters_and_lww),
