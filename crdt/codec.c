@@ -12,6 +12,7 @@
 static const crdt__codec *const codecs[] = {
     &crdt__gcounter_codec, &crdt__pncounter_codec, &crdt__orset_codec,
     &crdt__mvreg_codec,    &crdt__cart_codec,      &crdt__lwwreg_codec,
+    &crdt__flag_codec,
     &crdt__map_codec,
 };
 

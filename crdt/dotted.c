@@ -124,6 +124,42 @@ void crdt__dotted_slot_drop(crdt__dotted *d, crdt__slot *slot) {
   crdt__entry_shrink(&slot->room, &d->base.mem);
 }
 
+/* Delta: ({key: {dot}}, {dot} ∪ the dots of key it replaces). Fallible
+ * work first (dot, index room, key copy, delta), then the change. */
+int crdt__dotted_add(crdt__dotted *d, const void *key, size_t len,
+                     crdt_object *delta) {
+  const crdt_allocator *m = &d->base.mem;
+  crdt__dot dot;
+  uint32_t hash;
+  int rc;
+  if ((rc = crdt__dotted_check_key(key, len)) ||
+      (rc = crdt__dotted_check_delta(d, delta)) ||
+      (rc = crdt__dotted_next(d, &dot)))
+    return rc;
+  crdt__dv added = {dot.counter, dot.replica, 0};
+  crdt__entry *e = crdt__dotted_find(d, key, len, &hash);
+  crdt__slot slot;
+  if ((rc = crdt__dotted_slot_prepare(d, &slot, key, len, hash, e, 1,
+                                      crdt__dv_packable(added))))
+    return rc;
+  if (delta) {
+    crdt__dv one;
+    crdt__op op = {dot, key, len, hash, &added, 1,
+                   e ? crdt__entry_view(e, &one) : NULL, e ? e->ndots : 0,
+                   NULL, NULL};
+    crdt__dotted *dd = crdt__dotted_of(delta);
+    if ((rc = crdt__causal_record(&dd->c, &dd->base.mem, &d->c.replicas,
+                                  &op))) {
+      crdt__dotted_slot_drop(d, &slot);
+      return rc;
+    }
+  }
+  e = crdt__dotted_slot_take(d, &slot);
+  crdt__entry_set_one(e, m, added);
+  crdt__ctx_add(&d->c.ctx, dot);
+  return 0;
+}
+
 int crdt__dotted_remove(crdt__dotted *d, const void *key, size_t len,
                         crdt_object *delta) {
   crdt__dot dot;

@@ -1,6 +1,6 @@
 /*
- * The shared base of the dot-based types (OR-set, MV-register, cart): an
- * object header, the kernel's causal state, and the owner replica. Merge,
+ * The shared base of the dot-based types (OR-set, MV-register, cart, flag):
+ * an object header, the kernel's causal state, and the owner replica. Merge,
  * equality, copy, comparison and freeing are the same for all of them and
  * live here once; each type adds its mutators and readers.
  */
@@ -51,6 +51,14 @@ int crdt__dotted_check_delta(const crdt__dotted *d, const crdt_object *delta);
 static inline int crdt__dotted_check_key(const void *key, size_t len) {
   return (!key && len) || len > CRDT__KEY_MAX ? CRDT_EINVAL : 0;
 }
+
+/* Adds `key`: gives it one new dot at the owner replica that replaces every
+ * dot of it this replica sees (its observation), so a key holds one dot per
+ * concurrent adder (deltas out of causal order aside); the delta, when
+ * given, gets ({key: {the new dot}}, the dots it replaced ∪ {the new dot}).
+ * The OR-set's add and the flag's enable. On error nothing changes. */
+int crdt__dotted_add(crdt__dotted *d, const void *key, size_t len,
+                     crdt_object *delta);
 
 /* Removes `key`: drops every dot of it this replica sees and records the
  * removal as a new dot; the delta, when given, gets ({key: {}}, the dots it

@@ -8,6 +8,7 @@
 static const crdt__type *const types[] = {
     &crdt__gcounter_type, &crdt__pncounter_type, &crdt__orset_type,
     &crdt__mvreg_type,    &crdt__cart_type,      &crdt__lwwreg_type,
+    &crdt__flag_type,
     &crdt__map_type,
 };
 

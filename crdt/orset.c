@@ -35,41 +35,12 @@ CRDT__TYPED_API(orset, crdt__orset_type)
 CRDT__TYPED_COMPARE(orset)
 
 
-/* Delta of an add: ({elem: {dot}}, {dot} ∪ the dots of elem it replaces).
- * Fallible work first (dot, index room, key copy, delta), then the change. */
+/* A fresh dot that replaces this replica's observation of elem (see
+ * crdt__dotted_add). */
 int crdt_orset_add(crdt_orset *set, const void *elem, size_t len,
                    crdt_orset *delta) {
   if (!set) return CRDT_EINVAL;
-  crdt__dotted *d = &set->d;
-  const crdt_allocator *m = &d->base.mem;
-  crdt__dot dot;
-  uint32_t hash;
-  int rc;
-  if ((rc = crdt__dotted_check_key(elem, len)) ||
-      (rc = crdt__dotted_check_delta(d, (crdt_object *)delta)) ||
-      (rc = crdt__dotted_next(d, &dot)))
-    return rc;
-  crdt__dv added = {dot.counter, dot.replica, 0};
-  crdt__entry *e = crdt__dotted_find(d, elem, len, &hash);
-  crdt__slot slot;
-  if ((rc = crdt__dotted_slot_prepare(d, &slot, elem, len, hash, e, 1,
-                                      crdt__dv_packable(added))))
-    return rc;
-  if (delta) {
-    crdt__dv one;
-    crdt__op op = {dot, elem, len, hash, &added, 1,
-                   e ? crdt__entry_view(e, &one) : NULL, e ? e->ndots : 0,
-                   NULL, NULL};
-    if ((rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
-                                  &d->c.replicas, &op))) {
-      crdt__dotted_slot_drop(d, &slot);
-      return rc;
-    }
-  }
-  e = crdt__dotted_slot_take(d, &slot);
-  crdt__entry_set_one(e, m, added);
-  crdt__ctx_add(&d->c.ctx, dot);
-  return 0;
+  return crdt__dotted_add(&set->d, elem, len, (crdt_object *)delta);
 }
 
 /* Drops only the adds this replica observed (see crdt__dotted_remove). */

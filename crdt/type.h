@@ -56,6 +56,7 @@ extern const crdt__codec crdt__orset_codec;
 extern const crdt__codec crdt__mvreg_codec;
 extern const crdt__codec crdt__cart_codec;
 extern const crdt__codec crdt__lwwreg_codec;
+extern const crdt__codec crdt__flag_codec;
 extern const crdt__codec crdt__map_codec;
 
 extern const crdt__type crdt__gcounter_type;
@@ -64,6 +65,7 @@ extern const crdt__type crdt__orset_type;
 extern const crdt__type crdt__mvreg_type;
 extern const crdt__type crdt__cart_type;
 extern const crdt__type crdt__lwwreg_type;
+extern const crdt__type crdt__flag_type;
 extern const crdt__type crdt__map_type;
 
 /* The table for a tag, or NULL. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "crdt/cart.h"
+#include "crdt/flag.h"
 #include "crdt/gcounter.h"
 #include "crdt/lwwreg.h"
 #include "crdt/mvreg.h"
@@ -115,6 +116,12 @@ int crdt_object_update(crdt_object *obj, const crdt_update *u,
     if (u->op == CRDT_OP_SET)
       return crdt_lwwreg_write(crdt_object_lwwreg(obj), arg, len, u->time,
                                (crdt_lwwreg *)delta);
+    break;
+  case CRDT_TYPE_FLAG:
+    if (u->op == CRDT_OP_ENABLE)
+      return crdt_flag_enable(crdt_object_flag(obj), (crdt_flag *)delta);
+    if (u->op == CRDT_OP_DISABLE)
+      return crdt_flag_disable(crdt_object_flag(obj), (crdt_flag *)delta);
     break;
   case CRDT_TYPE_MAP:
     return map_update(crdt_object_map(obj), u, (crdt_map *)delta, n);

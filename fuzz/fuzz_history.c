@@ -9,7 +9,7 @@
  * the join of the full states, and identical bytes after encode/decode.
  *
  * Script (docs/verification.md has the same table):
- *   byte 0        type: 1 + byte % 6 (gcounter .. lwwreg)
+ *   byte 0        type: 1 + byte % 7 (gcounter .. lwwreg, flag)
  *   then commands, each an opcode byte `op` and its argument bytes;
  *   r = (op & 3) % 3 is the replica, c = op >> 2:
  *   c  0..31  update at r: kind c & 3, key KEYS[(c >> 2) & 7], one argument
@@ -99,6 +99,9 @@ static void update(sim *s, unsigned r, unsigned c, uint8_t a) {
   case CRDT_TYPE_LWWREG:
     sim_update(s, r, SIM_WRITE, key, len, a < 0xF0 ? a : n, 0);
     break;
+  case CRDT_TYPE_FLAG: /* enable, disable; no key */
+    sim_update(s, r, sub < 2 ? SIM_ADD : SIM_REMOVE, NULL, 0, 0, 0);
+    break;
   case CRDT_TYPE_MAP: /* fuzz/fuzz_map_history.c */
     break;
   }
@@ -107,11 +110,11 @@ static void update(sim *s, unsigned r, unsigned c, uint8_t a) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
   script in = {data + 1, data + (size < MAX_SCRIPT ? size : MAX_SCRIPT)};
-  sim *s = sim_new((crdt_type)(1 + data[0] % 6), 3, IDS, fuzz_fail);
+  sim *s = sim_new((crdt_type)(1 + data[0] % 7), 3, IDS, fuzz_fail);
+  /* sim_new skips one check for the OR-set and the flag, the known issue
+   * (docs/verification.md): out-of-order deltas can leave two replicas
+   * with equal contexts and different states. */
   FUZZ_CHECK(s != NULL);
-  /* The OR-set's known issue (docs/verification.md): out-of-order deltas
-   * can leave two replicas with equal contexts and different states. */
-  s->check_determined = s->m.type != CRDT_TYPE_ORSET;
   uint8_t op, a;
   while (next(&in, &op) && !model_full(&s->m)) {
     unsigned r = (op & 3) % 3, c = op >> 2, nev = s->m.nevents;

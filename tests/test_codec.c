@@ -1058,7 +1058,7 @@ static void test_codec_peek_valid_blobs(void **state) {
   assert_false(info.is_delta);
 
   /* Every known type tag. */
-  for (uint8_t tag = 1; tag <= 6; tag++) {
+  for (uint8_t tag = 1; tag <= 7; tag++) {
     bytes t = blob_of(tag, 0, &ctx_body);
     assert_code(crdt_peek(t.p, t.n, &info), 0);
     assert_int_equal(info.type, tag);
@@ -1105,7 +1105,7 @@ static void test_codec_peek_header_errors(void **state) {
   expect_peek("43 52 44 54 02 03 00", 0, CRDT_EVERSION);
   expect_peek("43 52 44 54 ff 03 00", 0, CRDT_EVERSION);
   expect_peek("43 52 44 54 01 00 00", 0, CRDT_EBADTYPE);
-  expect_peek("43 52 44 54 01 07 00", 0, CRDT_EBADTYPE);
+  expect_peek("43 52 44 54 01 09 00", 0, CRDT_EBADTYPE);
   expect_peek("43 52 44 54 01 0f 00", 0, CRDT_EBADTYPE);
   expect_peek("43 52 44 54 01 11 00", 0, CRDT_EBADTYPE);
   expect_peek("43 52 44 54 01 ff 00", 0, CRDT_EBADTYPE);

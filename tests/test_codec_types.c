@@ -1,7 +1,8 @@
 /*
  * The wire format for every type: golden blobs worked out by hand from
- * docs/format.md (counters, LWW-register, cart, MV-register, context
- * token), and the round-trip property on random histories of every type:
+ * docs/format.md (counters, LWW-register, cart, MV-register, flag, context
+ * token), the flag decoder's one-key rule, and the round-trip property on
+ * random histories of every type:
  * decode(encode(x)) equals x and re-encodes to the same bytes.
  */
 #include <stdarg.h>
@@ -29,12 +30,11 @@ static unsigned char *encoded(const crdt_object *o, size_t *len) {
   return b;
 }
 
-/* Compares a blob with the expected frame: header, body length, body, and
- * a checksum recomputed here with XXH3 (not taken from the encoder). */
-static void assert_blob_flags(const unsigned char *blob, size_t len,
-                              uint8_t tag, uint8_t flags,
-                              const unsigned char *body, size_t body_len) {
-  unsigned char want[256];
+/* Frames a body by hand: header, body length, body, and a checksum
+ * computed here with XXH3 (not taken from the encoder). Returns the size of
+ * the blob written to want[256]. */
+static size_t frame(unsigned char *want, uint8_t tag, uint8_t flags,
+                    const unsigned char *body, size_t body_len) {
   size_t n = 0;
   memcpy(want, "CRDT\x01", 5);
   n = 5;
@@ -46,25 +46,36 @@ static void assert_blob_flags(const unsigned char *blob, size_t len,
   n += body_len;
   uint64_t sum = XXH3_64bits(want, n);
   for (int i = 0; i < 8; i++) want[n++] = (unsigned char)(sum >> (8 * i));
+  return n;
+}
+
+/* Compares a blob with the expected frame. */
+static void assert_blob(const unsigned char *blob, size_t len, uint8_t tag,
+                        uint8_t flags, const unsigned char *body,
+                        size_t body_len) {
+  unsigned char want[256];
+  size_t n = frame(want, tag, flags, body, body_len);
   assert_int_equal(len, n);
   assert_memory_equal(blob, want, n);
 }
 
-static void assert_blob(const unsigned char *blob, size_t len, uint8_t tag,
-                        const unsigned char *body, size_t body_len) {
-  assert_blob_flags(blob, len, tag, 0, body, body_len);
-}
-
-static void golden(const crdt_object *o, uint8_t tag, const unsigned char *body,
-                   size_t body_len) {
+/* `o` encodes to the blob of `body` with frame flags `flags` (1: a keyed
+ * delta) and decodes back to an equal state. */
+static void golden_flags(const crdt_object *o, uint8_t tag, uint8_t flags,
+                         const unsigned char *body, size_t body_len) {
   size_t len;
   unsigned char *blob = encoded(o, &len);
-  assert_blob(blob, len, tag, body, body_len);
+  assert_blob(blob, len, tag, flags, body, body_len);
   crdt_object *back;
   assert_int_equal(crdt_decode(blob, len, NULL, &back), 0);
   assert_true(crdt_object_equal(back, o));
   crdt_object_free(back);
   free(blob);
+}
+
+static void golden(const crdt_object *o, uint8_t tag, const unsigned char *body,
+                   size_t body_len) {
+  golden_flags(o, tag, 0, body, body_len);
 }
 
 static void test_codec_golden_gcounter(void **state) {
@@ -193,7 +204,7 @@ static void test_codec_golden_map_nested_and_remove_delta(void **state) {
       0x0d, 'f', 0x00};
   size_t len;
   unsigned char *blob = encoded(crdt_map_object(delta), &len);
-  assert_blob_flags(blob, len, 8, 0x01, removal, sizeof removal);
+  assert_blob(blob, len, 8, 0x01, removal, sizeof removal);
   crdt_object *back;
   assert_int_equal(crdt_decode(blob, len, NULL, &back), 0);
   assert_true(crdt_object_equal(back, crdt_map_object(delta)));
@@ -201,6 +212,114 @@ static void test_codec_golden_map_nested_and_remove_delta(void **state) {
   free(blob);
   crdt_map_free(delta);
   crdt_map_free(m);
+}
+
+/* The flag: the dot-store body with the empty key (key bytes "00": length
+ * 0) as its only key. */
+static void test_codec_golden_flag(void **state) {
+  (void)state;
+  crdt_flag *a, *b, *d1, *d2, *d3;
+  assert_int_equal(crdt_flag_new("A", &a), 0);
+  assert_int_equal(crdt_flag_new("B", &b), 0);
+  assert_int_equal(crdt_flag_new(NULL, &d1), 0);
+  assert_int_equal(crdt_flag_new(NULL, &d2), 0);
+  assert_int_equal(crdt_flag_new(NULL, &d3), 0);
+  /* "A" refers to nothing yet: R = 0, no streams, M = 0 */
+  static const unsigned char empty[] = {0x00, 0x00};
+  golden(crdt_flag_object(a), 7, empty, sizeof empty);
+  assert_int_equal(crdt_flag_enable(a, d1), 0); /* A1 */
+  /* context {A:1}; A's stream: 1 dot, gap 0, new key "" */
+  static const unsigned char on[] = {0x01, 0x01, 'A', 0x01, 0x00,
+                                     0x01, 0x00, 0x00, 0x00};
+  golden(crdt_flag_object(a), 7, on, sizeof on);
+  /* the delta is the same state, as a keyed delta */
+  golden_flags(crdt_flag_object(d1), 7, 1, on, sizeof on);
+  assert_int_equal(crdt_flag_enable(a, d2), 0); /* A2 replaces A1 */
+  /* context {A:2}; one dot: counter 0+1+1 = 2 (head 2), key "" */
+  static const unsigned char again[] = {0x01, 0x01, 'A', 0x02, 0x00,
+                                        0x01, 0x02, 0x00, 0x00};
+  golden(crdt_flag_object(a), 7, again, sizeof again);
+  golden_flags(crdt_flag_object(d2), 7, 1, again, sizeof again);
+  assert_int_equal(crdt_flag_merge(b, a), 0);
+  assert_int_equal(crdt_flag_disable(a, d3), 0); /* A3 drops A2 */
+  /* context {A:3}; no dots */
+  static const unsigned char off[] = {0x01, 0x01, 'A', 0x03, 0x00, 0x00, 0x00};
+  golden(crdt_flag_object(a), 7, off, sizeof off);
+  /* the disable's delta: context {A2, A3} (prefix 0, one run from
+   * 0+2+0 = 2, extra 1), no dots, the marker "" */
+  static const unsigned char disable[] = {0x01, 0x01, 'A', 0x00, 0x01,
+                                          0x00, 0x01, 0x00, 0x01, 0x00};
+  golden_flags(crdt_flag_object(d3), 7, 1, disable, sizeof disable);
+  /* B, which saw A2, enables concurrently (B1), then merges A's disable:
+   * B1 survives. Context {A:3, B:1}; A's stream empty, B's: 1 dot, gap 0,
+   * new key "". */
+  assert_int_equal(crdt_flag_enable(b, NULL), 0);
+  assert_int_equal(crdt_flag_merge(b, a), 0);
+  assert_true(crdt_flag_enabled(b));
+  static const unsigned char wins[] = {0x02, 0x01, 'A', 0x01, 'B',
+                                       0x03, 0x00, 0x01, 0x00,
+                                       0x00, 0x01, 0x00, 0x00, 0x00};
+  golden(crdt_flag_object(b), 7, wins, sizeof wins);
+  /* A enables concurrently too (A4): A's stream defines "", B's dot refers
+   * to entry 0 (head 1). Context {A:4, B:1}. */
+  assert_int_equal(crdt_flag_enable(a, NULL), 0);
+  assert_int_equal(crdt_flag_merge(b, a), 0);
+  static const unsigned char both[] = {0x02, 0x01, 'A', 0x01, 'B',
+                                       0x04, 0x00, 0x01, 0x00,
+                                       0x01, 0x06, 0x00, 0x01, 0x01, 0x00,
+                                       0x00};
+  golden(crdt_flag_object(b), 7, both, sizeof both);
+  crdt_flag_free(a);
+  crdt_flag_free(b);
+  crdt_flag_free(d1);
+  crdt_flag_free(d2);
+  crdt_flag_free(d3);
+}
+
+/* A flag has one key, the empty key: a body that names another key (with
+ * dots or as a keyed delta's marker) is malformed, with or without an
+ * owner, and decoding it allocates nothing that outlives the call. */
+static void test_codec_flag_rejects_other_keys(void **state) {
+  (void)state;
+  static const struct {
+    uint8_t flags;
+    unsigned char body[16];
+    size_t len;
+    int code;
+  } cases[] = {
+      /* key "x" instead of "" */
+      {0, {0x01, 0x01, 'A', 0x01, 0x00, 0x01, 0x00, 0x01, 'x', 0x00}, 10,
+       CRDT_EFORMAT},
+      /* "" and "x" */
+      {0, {0x01, 0x01, 'A', 0x02, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 'x',
+           0x00}, 12, CRDT_EFORMAT},
+      /* a keyed delta with the marker "x" */
+      {1, {0x00, 0x01, 0x01, 'x'}, 4, CRDT_EFORMAT},
+      /* the marker "" is the flag's own key */
+      {1, {0x00, 0x01, 0x00}, 3, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    unsigned char blob[256];
+    size_t n = frame(blob, 7, cases[i].flags, cases[i].body, cases[i].len);
+    const char *owners[] = {NULL, "A"};
+    for (int k = 0; k < 2; k++) {
+      size_t live = tu_alloc_live();
+      crdt_object *o = NULL;
+      assert_int_equal(crdt_decode(blob, n, owners[k], &o), cases[i].code);
+      if (cases[i].code) {
+        assert_null(o);
+        assert_int_equal(tu_alloc_live(), live);
+      } else {
+        assert_false(crdt_flag_enabled(crdt_object_flag(o)));
+        crdt_object_free(o);
+      }
+    }
+    /* the same body as an OR-set is fine: the rule is the flag's */
+    crdt_object *set = NULL;
+    n = frame(blob, 3, cases[i].flags, cases[i].body, cases[i].len);
+    assert_int_equal(crdt_decode(blob, n, NULL, &set), 0);
+    crdt_object_free(set);
+  }
 }
 
 static void test_codec_golden_context_token(void **state) {
@@ -223,7 +342,7 @@ static void test_codec_golden_context_token(void **state) {
   unsigned char *blob = malloc(len);
   assert_non_null(blob);
   assert_int_equal(crdt_context_encode(c, blob, len, &len), 0);
-  assert_blob(blob, len, 0x10, body, sizeof body);
+  assert_blob(blob, len, 0x10, 0, body, sizeof body);
   crdt_context *back;
   assert_int_equal(crdt_context_decode(blob, len, &back), 0);
   assert_true(crdt_context_equal(back, c));
@@ -296,6 +415,11 @@ static void random_update(crdt_object *obj, tu_rng *rng, crdt_object *delta) {
     rc = crdt_lwwreg_write(crdt_object_lwwreg(obj), k, len, tu_below(rng, 50),
                            crdt_object_lwwreg(delta));
     if (rc == CRDT_ESTALE) rc = 0;
+    break;
+  case CRDT_TYPE_FLAG:
+    rc = tu_below(rng, 3)
+             ? crdt_flag_enable(crdt_object_flag(obj), crdt_object_flag(delta))
+             : crdt_flag_disable(crdt_object_flag(obj), crdt_object_flag(delta));
     break;
   case CRDT_TYPE_MAP:
     rc = tu_map_random_update(obj, rng, delta);
@@ -384,6 +508,10 @@ static void test_codec_round_trip_lwwreg(void **state) {
   (void)state;
   round_trips_of(CRDT_TYPE_LWWREG);
 }
+static void test_codec_round_trip_flag(void **state) {
+  (void)state;
+  round_trips_of(CRDT_TYPE_FLAG);
+}
 static void test_codec_round_trip_map(void **state) {
   (void)state;
   round_trips_of(CRDT_TYPE_MAP);
@@ -395,7 +523,8 @@ static void test_codec_equal_states_equal_bytes_every_type(void **state) {
   (void)state;
   static const crdt_type every_type[] = {
       CRDT_TYPE_GCOUNTER, CRDT_TYPE_PNCOUNTER, CRDT_TYPE_ORSET, CRDT_TYPE_MVREG,
-      CRDT_TYPE_CART,     CRDT_TYPE_LWWREG,    CRDT_TYPE_MAP};
+      CRDT_TYPE_CART,     CRDT_TYPE_LWWREG,    CRDT_TYPE_FLAG,
+      CRDT_TYPE_MAP};
   for (size_t ti = 0; ti < sizeof every_type / sizeof *every_type; ti++) {
     const crdt_type t = every_type[ti];
     tu_rng rng = {1234 + t};
@@ -427,6 +556,8 @@ int main(void) {
       cmocka_unit_test(test_codec_golden_lwwreg),
       cmocka_unit_test(test_codec_golden_cart),
       cmocka_unit_test(test_codec_golden_mvreg_seed_000),
+      cmocka_unit_test(test_codec_golden_flag),
+      cmocka_unit_test(test_codec_flag_rejects_other_keys),
       cmocka_unit_test(test_codec_golden_context_token),
       cmocka_unit_test(test_codec_golden_map_counter_and_set),
       cmocka_unit_test(test_codec_golden_map_nested_and_remove_delta),
@@ -436,6 +567,7 @@ int main(void) {
       cmocka_unit_test(test_codec_round_trip_mvreg),
       cmocka_unit_test(test_codec_round_trip_cart),
       cmocka_unit_test(test_codec_round_trip_lwwreg),
+      cmocka_unit_test(test_codec_round_trip_flag),
       cmocka_unit_test(test_codec_round_trip_map),
       cmocka_unit_test(test_codec_equal_states_equal_bytes_every_type),
   };

@@ -26,7 +26,7 @@ static void test_object_type_names_round_trip(void **state) {
   } types[] = {{CRDT_TYPE_GCOUNTER, "gcounter"}, {CRDT_TYPE_PNCOUNTER, "pncounter"},
                {CRDT_TYPE_ORSET, "orset"},       {CRDT_TYPE_MVREG, "mvreg"},
                {CRDT_TYPE_CART, "cart"},         {CRDT_TYPE_LWWREG, "lwwreg"},
-               {CRDT_TYPE_MAP, "map"}};
+               {CRDT_TYPE_FLAG, "flag"},         {CRDT_TYPE_MAP, "map"}};
   for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
     const crdt_type t = types[i].type;
     assert_string_equal(crdt_type_name(t), types[i].name);

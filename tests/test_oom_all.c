@@ -123,6 +123,12 @@ static void history_update(crdt_object *o, int kind, const char *key,
     OBJ_OK(crdt_lwwreg_write(crdt_object_lwwreg(o), S(key), lww_clock++,
                              crdt_object_lwwreg(delta)));
     break;
+  case CRDT_TYPE_FLAG: /* one key: enable, or (kinds 1, 2) disable */
+    if (kind == 0)
+      OBJ_OK(crdt_flag_enable(crdt_object_flag(o), crdt_object_flag(delta)));
+    else
+      OBJ_OK(crdt_flag_disable(crdt_object_flag(o), crdt_object_flag(delta)));
+    break;
   case CRDT_TYPE_MAP: {
     crdt_map *m = crdt_object_map(o), *d = crdt_object_map(delta);
     crdt_bytes k = CRDT_STR(key);
@@ -384,6 +390,16 @@ RUN(lww_write, crdt_lwwreg_write(crdt_object_lwwreg(f->a), S("new value"),
 RUN(lww_write_delta, crdt_lwwreg_write(crdt_object_lwwreg(f->a), S("v2"), 1000,
                                        crdt_object_lwwreg(f->group)))
 
+/* The fixture's A is enabled, B disabled. */
+RUN(flag_enable, crdt_flag_enable(crdt_object_flag(f->b), NULL))
+RUN(flag_enable_delta, crdt_flag_enable(crdt_object_flag(f->b),
+                                        crdt_object_flag(f->group)))
+RUN(flag_reenable, crdt_flag_enable(crdt_object_flag(f->a), NULL))
+RUN(flag_reenable_delta, crdt_flag_enable(crdt_object_flag(f->a),
+                                          crdt_object_flag(f->delta)))
+RUN(flag_disable, crdt_flag_disable(crdt_object_flag(f->a), NULL))
+RUN(flag_disable_delta, crdt_flag_disable(crdt_object_flag(f->a),
+                                          crdt_object_flag(f->group)))
 #define MAP(o) crdt_object_map(o)
 RUN(map_inc_new, crdt_map_counter_inc(MAP(f->a), CRDT_PATH("x", "y", "n"), 1,
                                       NULL))
@@ -465,6 +481,12 @@ static const struct {
     {CRDT_TYPE_CART, "foreach", cart_foreach},
     {CRDT_TYPE_LWWREG, "write", lww_write},
     {CRDT_TYPE_LWWREG, "write with delta", lww_write_delta},
+    {CRDT_TYPE_FLAG, "enable", flag_enable},
+    {CRDT_TYPE_FLAG, "enable into a delta group", flag_enable_delta},
+    {CRDT_TYPE_FLAG, "re-enable", flag_reenable},
+    {CRDT_TYPE_FLAG, "re-enable with delta", flag_reenable_delta},
+    {CRDT_TYPE_FLAG, "disable", flag_disable},
+    {CRDT_TYPE_FLAG, "disable with delta", flag_disable_delta},
     {CRDT_TYPE_MAP, "counter inc on a new path", map_inc_new},
     {CRDT_TYPE_MAP, "counter inc on a new path with delta", map_inc_new_delta},
     {CRDT_TYPE_MAP, "counter dec with delta", map_inc_existing},
@@ -537,6 +559,10 @@ static void test_oom_all_lwwreg(void **state) {
   (void)state;
   check_type(CRDT_TYPE_LWWREG);
 }
+static void test_oom_all_flag(void **state) {
+  (void)state;
+  check_type(CRDT_TYPE_FLAG);
+}
 static void test_oom_all_map(void **state) {
   (void)state;
   check_type(CRDT_TYPE_MAP);
@@ -579,6 +605,7 @@ int main(void) {
       cmocka_unit_test(test_oom_all_mvreg),
       cmocka_unit_test(test_oom_all_cart),
       cmocka_unit_test(test_oom_all_lwwreg),
+      cmocka_unit_test(test_oom_all_flag),
       cmocka_unit_test(test_oom_all_map),
       cmocka_unit_test(test_oom_all_growth),
   };

@@ -213,103 +213,48 @@ static void test_orset_bad_arguments_change_nothing(void **state) {
 
 /* ---- random histories ------------------------------------------------------ */
 
-#define REPLICAS 3
-static const char *const ids[REPLICAS] = {"r1", "r2", "r3"};
 static const char *const elems[] = {"", "a", "b", "c", "\x01\xff"};
 
-typedef struct history {
-  crdt_orset *r[REPLICAS];
-  crdt_orset *deltas[256];
-  size_t ndeltas;
-} history;
-
-static void history_run(history *h, unsigned long long seed, int steps) {
-  tu_rng rng = {seed};
-  for (int i = 0; i < REPLICAS; i++) h->r[i] = set_at(ids[i]);
-  h->ndeltas = 0;
-  for (int step = 0; step < steps; step++) {
-    int i = (int)tu_below(&rng, REPLICAS);
-    if (tu_below(&rng, 4) == 0) {
-      sync_into(h->r[i], h->r[tu_below(&rng, REPLICAS)]);
-      continue;
-    }
-    const char *e = elems[tu_below(&rng, 5)];
-    crdt_orset *d = set_at(NULL);
-    int rc = tu_below(&rng, 3) ? crdt_orset_add(h->r[i], S(e), d)
-                               : crdt_orset_remove(h->r[i], S(e), d);
-    if (rc == CRDT_ENOENT) {
-      crdt_orset_free(d);
-      continue;
-    }
-    assert_int_equal(rc, 0);
-    assert_true(h->ndeltas < 256);
-    h->deltas[h->ndeltas++] = d;
-  }
-}
-
-static void history_free(history *h) {
-  for (int i = 0; i < REPLICAS; i++) crdt_orset_free(h->r[i]);
-  for (size_t k = 0; k < h->ndeltas; k++) crdt_orset_free(h->deltas[k]);
+/* Adds (2 in 3) or removes one of a few elements, empty and non-UTF-8
+ * included. */
+static int random_update(crdt_object *o, crdt_object *delta, tu_rng *rng) {
+  const char *e = elems[tu_below(rng, 5)];
+  return tu_below(rng, 3) ? crdt_orset_add(crdt_object_orset(o), S(e),
+                                           crdt_object_orset(delta))
+                          : crdt_orset_remove(crdt_object_orset(o), S(e),
+                                              crdt_object_orset(delta));
 }
 
 static void test_orset_laws_on_random_histories(void **state) {
   (void)state;
-  for (unsigned long long seed = 1; seed <= 8; seed++) {
-    history h;
-    history_run(&h, seed, 60);
-    crdt_object *states[REPLICAS + 2];
-    for (int i = 0; i < REPLICAS; i++) states[i] = crdt_orset_object(h.r[i]);
-    states[REPLICAS] = crdt_orset_object(h.deltas[0]);
-    states[REPLICAS + 1] = crdt_orset_object(h.deltas[h.ndeltas - 1]);
-    tu_check_laws(states, REPLICAS + 2);
-    history_free(&h);
-  }
+  tu_check_history_laws(CRDT_TYPE_ORSET, random_update);
 }
 
 /* Every delta, shuffled and partly duplicated, or grouped first, gives the
  * merge of the full states. */
 static void test_orset_delta_groups_equal_full_merge_random(void **state) {
   (void)state;
-  for (unsigned long long seed = 1; seed <= 12; seed++) {
-    history h;
-    history_run(&h, seed * 31, 80);
-    crdt_orset *full = set_at(NULL), *by_deltas = set_at("x"), *group = set_at(NULL);
-    for (int i = 0; i < REPLICAS; i++) sync_into(full, h.r[i]);
-    tu_rng rng = {seed};
-    for (size_t k = 0; k < 2 * h.ndeltas; k++)
-      sync_into(by_deltas, h.deltas[tu_below(&rng, (unsigned)h.ndeltas)]);
-    for (size_t k = 0; k < h.ndeltas; k++) sync_into(by_deltas, h.deltas[k]);
-    for (size_t k = h.ndeltas; k-- > 0;) sync_into(group, h.deltas[k]);
-    crdt_orset *by_group = set_at("y");
-    sync_into(by_group, group);
-    assert_true(crdt_orset_equal(by_deltas, full));
-    assert_true(crdt_orset_equal(by_group, full));
-    crdt_orset_free(full);
-    crdt_orset_free(by_deltas);
-    crdt_orset_free(group);
-    crdt_orset_free(by_group);
-    history_free(&h);
-  }
+  tu_check_history_deltas(CRDT_TYPE_ORSET, random_update);
 }
 
 /* compare(a, b) is the inclusion of the contexts as sets of dots. */
 static void test_orset_compare_agrees_with_contexts(void **state) {
   (void)state;
   for (unsigned long long seed = 1; seed <= 10; seed++) {
-    history h;
-    history_run(&h, seed * 77, 50);
-    for (int i = 0; i < REPLICAS; i++)
-      for (int j = 0; j < REPLICAS; j++) {
+    tu_history h;
+    tu_history_run(&h, CRDT_TYPE_ORSET, random_update, seed * 77, 50);
+    for (int i = 0; i < TU_HISTORY_REPLICAS; i++)
+      for (int j = 0; j < TU_HISTORY_REPLICAS; j++) {
         crdt_order o;
         crdt_context *ci, *cj;
-        assert_int_equal(crdt_orset_compare(h.r[i], h.r[j], &o), 0);
-        assert_int_equal(crdt_object_context(crdt_orset_object(h.r[i]), &ci), 0);
-        assert_int_equal(crdt_object_context(crdt_orset_object(h.r[j]), &cj), 0);
+        assert_int_equal(crdt_object_compare(h.r[i], h.r[j], &o), 0);
+        assert_int_equal(crdt_object_context(h.r[i], &ci), 0);
+        assert_int_equal(crdt_object_context(h.r[j], &cj), 0);
         assert_int_equal(o, crdt_context_compare(ci, cj));
         crdt_context_free(ci);
         crdt_context_free(cj);
       }
-    history_free(&h);
+    tu_history_free(&h);
   }
 }
 

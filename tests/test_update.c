@@ -41,8 +41,9 @@ static void expect_same(crdt_object *generic, crdt_object *gdelta,
 
 static void test_update_op_names_round_trip(void **state) {
   (void)state;
-  static const char *const names[] = {"inc", "dec", "add", "rm", "set"};
-  for (crdt_op op = CRDT_OP_INC; op <= CRDT_OP_SET; op++) {
+  static const char *const names[] = {"inc", "dec",    "add",     "rm",
+                                      "set", "enable", "disable", "del"};
+  for (crdt_op op = CRDT_OP_INC; op <= CRDT_OP_DELETE; op++) {
     assert_string_equal(crdt_op_name(op), names[op - 1]);
     crdt_op back;
     assert_int_equal(crdt_op_from_name(names[op - 1], &back), 0);
@@ -151,8 +152,29 @@ static void test_update_matches_typed_calls(void **state) {
   assert_int_equal(crdt_lwwreg_write(crdt_object_lwwreg(l2), S("v1"), 10, crdt_object_lwwreg(ld2)), 0);
   expect_same(l, ld, l2, ld2);
 
+  /* flag: enable twice, disable, and disable again (not enabled here) */
+  crdt_object *f = fresh(CRDT_TYPE_FLAG, "a"), *fd = fresh(CRDT_TYPE_FLAG, NULL);
+  crdt_object *f2 = fresh(CRDT_TYPE_FLAG, "a"), *fd2 = fresh(CRDT_TYPE_FLAG, NULL);
+  u = upd(CRDT_OP_ENABLE, NULL, 0);
+  assert_int_equal(crdt_object_update(f, &u, fd), 0);
+  assert_int_equal(crdt_object_update(f, &u, fd), 0);
+  u = upd(CRDT_OP_DISABLE, NULL, 0);
+  assert_int_equal(crdt_object_update(f, &u, fd), 0);
+  before = tu_object_text(f);
+  assert_int_equal(crdt_object_update(f, &u, fd), CRDT_ENOENT);
+  after = tu_object_text(f);
+  assert_string_equal(before, after);
+  free(before);
+  free(after);
+  assert_int_equal(crdt_flag_enable(crdt_object_flag(f2), crdt_object_flag(fd2)), 0);
+  assert_int_equal(crdt_flag_enable(crdt_object_flag(f2), crdt_object_flag(fd2)), 0);
+  assert_int_equal(crdt_flag_disable(crdt_object_flag(f2), crdt_object_flag(fd2)), 0);
+  expect_same(f, fd, f2, fd2);
+  assert_false(crdt_flag_enabled(crdt_object_flag(f)));
+
   crdt_object *all[] = {g, gd, g2, gd2, p, pd, p2, pd2, s, sd, s2, sd2,
-                        c, cd, c2, cd2, m, md, m2, md2, l, ld, l2, ld2};
+                        c, cd, c2, cd2, m, md, m2, md2, l, ld, l2, ld2,
+                        f, fd, f2, fd2};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) crdt_object_free(all[i]);
 }
 
@@ -167,7 +189,9 @@ static void test_update_unsupported_op_is_enotsup_and_changes_nothing(void **sta
       {CRDT_TYPE_ORSET, CRDT_OP_SET},     {CRDT_TYPE_MVREG, CRDT_OP_ADD},
       {CRDT_TYPE_CART, CRDT_OP_SET},      {CRDT_TYPE_CART, CRDT_OP_INC},
       {CRDT_TYPE_LWWREG, CRDT_OP_REMOVE}, {CRDT_TYPE_ORSET, (crdt_op)0},
-      {CRDT_TYPE_ORSET, (crdt_op)42},
+      {CRDT_TYPE_ORSET, (crdt_op)42},     {CRDT_TYPE_ORSET, CRDT_OP_ENABLE},
+      {CRDT_TYPE_CART, CRDT_OP_DISABLE},  {CRDT_TYPE_FLAG, CRDT_OP_ADD},
+      {CRDT_TYPE_FLAG, CRDT_OP_REMOVE},   {CRDT_TYPE_FLAG, CRDT_OP_SET},
   };
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     crdt_object *o = fresh(bad[i].type, "a");

@@ -88,7 +88,8 @@ static int parse_apply_args(int argc, char **argv, apply_args *a) {
 
 /* ---- new ----------------------------------------------------------------- */
 
-static const char type_list[] = "gcounter pncounter orset mvreg cart lwwreg";
+static const char type_list[] =
+    "gcounter pncounter orset mvreg cart lwwreg flag";
 
 int cli_cmd_new(int argc, char **argv) {
   if (argc != 2)
@@ -134,6 +135,8 @@ static const op_spec ops[] = {
     {CRDT_TYPE_CART, "dec", CRDT_OP_DEC, 1, 2, "dec ITEM [N]"},
     {CRDT_TYPE_CART, "rm", CRDT_OP_REMOVE, 1, 1, "rm ITEM"},
     {CRDT_TYPE_LWWREG, "set", CRDT_OP_SET, 1, 1, "set VALUE --time T"},
+    {CRDT_TYPE_FLAG, "enable", CRDT_OP_ENABLE, 0, 0, "enable"},
+    {CRDT_TYPE_FLAG, "disable", CRDT_OP_DISABLE, 0, 0, "disable"},
 };
 #define OP_COUNT (sizeof ops / sizeof ops[0])
 
@@ -224,7 +227,9 @@ static int run_op(const char *path, crdt_object *obj, const op_spec *op,
              op->kind == CRDT_OP_DEC
                  ? "not in the cart (quantity 0 here; nothing written)"
              : op->type == CRDT_TYPE_CART ? "not in the cart (nothing written)"
-                                          : "not in the set (nothing written)");
+             : op->type == CRDT_TYPE_FLAG
+                 ? "the flag is not enabled here (nothing written)"
+                 : "not in the set (nothing written)");
     return CLI_FAIL;
   }
   if (rc == CRDT_ESTALE) {
@@ -266,7 +271,9 @@ int cli_cmd_apply(int argc, char **argv) {
                            CRDT_REPLICA_MAX);
   const char *path = a.positional[0], *name = a.positional[1];
   if (!op_name_known(name)) {
-    cli_error("unknown op '%s' (ops: inc dec add rm set; crdt help)", name);
+    cli_error("unknown op '%s' (ops: inc dec add rm set enable disable; "
+              "crdt help)",
+              name);
     return CLI_FAIL;
   }
 

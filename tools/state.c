@@ -227,6 +227,8 @@ const char *cli_type_phrase(crdt_type type) {
     return "a cart";
   case CRDT_TYPE_LWWREG:
     return "an lwwreg";
+  case CRDT_TYPE_FLAG:
+    return "a flag";
   case CRDT_TYPE_MAP:
     return "a map";
   }

@@ -9,6 +9,7 @@
 #include "crdt/codec.h"
 #include "crdt/common.h"
 #include "crdt/context.h"
+#include "crdt/flag.h"
 #include "crdt/gcounter.h"
 #include "crdt/lwwreg.h"
 #include "crdt/map.h"

@@ -29,6 +29,7 @@ typedef enum crdt_type {
   CRDT_TYPE_MVREG = 4,
   CRDT_TYPE_CART = 5,
   CRDT_TYPE_LWWREG = 6,
+  CRDT_TYPE_FLAG = 7,
   CRDT_TYPE_MAP = 8
 } crdt_type;
 
@@ -36,7 +37,7 @@ typedef enum crdt_type {
 typedef struct crdt_object crdt_object;
 
 /** The type's short name: "gcounter", "pncounter", "orset", "mvreg", "cart",
- * "lwwreg", "map"; NULL for an unknown tag. */
+ * "lwwreg", "flag", "map"; NULL for an unknown tag. */
 CRDT_API const char *crdt_type_name(crdt_type type);
 
 /** Looks a type up by its short name.
@@ -89,7 +90,8 @@ CRDT_API int crdt_object_compare(const crdt_object *a, const crdt_object *b,
  * states print identically on every replica): an integer for counters, a
  * sorted array of strings for the OR-set and the MV-register's siblings, an
  * object item -> quantity for the cart, a string or null for the
- * LWW-register. Same buffer contract as crdt_vv_format().
+ * LWW-register, true or false for the flag. Same buffer contract as
+ * crdt_vv_format().
  * @return 0, CRDT_ENOSPC, CRDT_EINVAL or CRDT_ENOMEM. */
 CRDT_API int crdt_object_value_json(const crdt_object *obj, char *buf,
                                     size_t cap, size_t *needed);

@@ -30,6 +30,8 @@ extern "C" {
  * | cart      | add, dec  | arg (item), n                               |
  * | cart      | rm        | arg (item)                                  |
  * | lwwreg    | set       | arg (value), time                           |
+ * | flag      | enable    | nothing                                     |
+ * | flag      | disable   | nothing                                     |
  * | map       | any above | path and field: the field's path and type;  |
  * |           |           | inc/dec a counter, add/rm an OR-set element,|
  * |           |           | set an MV- or LWW-register, enable/disable a|
@@ -80,10 +82,11 @@ CRDT_API int crdt_op_from_name(const char *name, crdt_op *op);
  * @return 0; CRDT_ENOTSUP when the type (or a map field's type) has no such
  *   op, or a map's MV-register set is given a context (map registers take
  *   none); CRDT_EINVAL (NULL obj or u, an arg with NULL data and a non-zero
- *   size, a bad path); CRDT_ENOENT
- *   (removing or decrementing what this replica does not see: nothing
- *   changes); CRDT_ESTALE (an LWW write older than the value held); or any
- *   error of the typed call. On error neither obj nor delta changes. */
+ *   size, a bad path); CRDT_ENOENT (removing or decrementing what this
+ *   replica does not see, disabling a flag that is not enabled here:
+ *   nothing changes); CRDT_ESTALE (an LWW write older than the value held);
+ *   or any error of the typed call. On error neither obj nor delta
+ *   changes. */
 CRDT_API int crdt_object_update(crdt_object *obj, const crdt_update *u,
                                 crdt_object *delta);
 

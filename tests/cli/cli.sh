@@ -76,6 +76,7 @@ for word in "crdt new TYPE FILE" "crdt apply FILE --replica R OP" "crdt merge FI
     "crdt demo [--svg OUT.svg]" "gcounter:  inc [N]" "pncounter: inc [N] | dec [N]" \
     "orset:     add ELEM | rm ELEM" "mvreg:     set VALUE [--context TOKEN]" \
     "cart:      add ITEM [N] | dec ITEM [N] | rm ITEM" "lwwreg:    set VALUE --time T" \
+    "flag:      enable | disable" "TYPE: gcounter pncounter orset mvreg cart lwwreg flag" \
     "Exit status"; do
     out_has "$word"
 done
@@ -97,7 +98,7 @@ err_has "unknown command 'frobnicate'"
 
 # ---------------------------------------------------------------------------
 case_name="new"
-for type in gcounter pncounter orset mvreg cart lwwreg; do
+for type in gcounter pncounter orset mvreg cart lwwreg flag; do
     run 0 new "$type" "$type.crdt"
     out_empty
     err_empty
@@ -110,8 +111,10 @@ json_is orset.crdt '{"type": "orset", "value": [], "vv": {}}'
 json_is mvreg.crdt '{"type": "mvreg", "value": [], "vv": {}}'
 json_is cart.crdt '{"type": "cart", "value": {}, "vv": {}}'
 json_is lwwreg.crdt '{"type": "lwwreg", "value": null, "timestamp": null, "writer": null}'
+json_is flag.crdt '{"type": "flag", "value": false, "vv": {}}'
 run 1 new sets nope.crdt
 err_has "unknown type 'sets'"
+err_has "lwwreg flag)"
 checks=$((checks + 1)); [[ ! -e nope.crdt ]] || fail "new with an unknown type created the file"
 run 2 new
 usage_shown
@@ -148,7 +151,7 @@ run 1 apply gcounter.crdt --replica A dec
 err_has "op 'dec' is not valid for a gcounter"
 err_has "inc [N]"
 run 1 apply gcounter.crdt --replica A frob
-err_has "unknown op 'frob'"
+err_has "unknown op 'frob' (ops: inc dec add rm set enable disable"
 same_file gcounter.crdt g.before
 run 0 apply gcounter.crdt --replica C inc 18446744073709551605
 cp gcounter.crdt g.before
@@ -326,6 +329,63 @@ out_is 'type:       lwwreg
 value:      null
 timestamp:  none (never written)
 writer:     none'
+
+case_name="apply flag"
+cp flag.crdt flag.before
+run 1 apply flag.crdt --replica A disable
+err_has 'flag.crdt: disable: the flag is not enabled here (nothing written)'
+out_empty
+same_file flag.crdt flag.before
+run 0 apply flag.crdt --replica A enable
+out_empty
+err_empty
+json_is flag.crdt '{"type": "flag", "value": true, "vv": {"A": 1}}'
+# every enable ticks, also when already enabled
+run 0 apply flag.crdt --replica A enable
+json_is flag.crdt '{"type": "flag", "value": true, "vv": {"A": 2}}'
+run 0 apply flag.crdt --replica B disable
+run 0 show flag.crdt
+out_is 'type:       flag
+value:      false
+context:    {A:2, B:1}'
+cp flag.crdt flag.before
+run 1 apply flag.crdt --replica B disable
+err_has 'disable: the flag is not enabled here'
+same_file flag.crdt flag.before
+run 2 apply flag.crdt --replica A enable now
+err_has "enable: too many arguments"
+err_has "usage: crdt apply FILE --replica R enable"
+run 2 apply flag.crdt --replica A disable x
+run 2 apply flag.crdt --replica A enable --time 3
+err_has "--time is for lwwreg set only"
+run 1 apply flag.crdt --replica A add x
+err_has "op 'add' is not valid for a flag (ops: enable | disable)"
+run 1 apply orset.crdt --replica A enable
+err_has "op 'enable' is not valid for an orset"
+same_file flag.crdt flag.before
+# enable wins: f1 and f2 start from one enabled state; f2 disables what it
+# saw while f1 enables again (a fresh dot f2 never saw)
+run 0 new flag f1.crdt
+run 0 apply f1.crdt --replica A enable
+cp f1.crdt f2.crdt
+run 0 apply f2.crdt --replica B disable
+run 0 apply f1.crdt --replica A enable
+run 0 compare f1.crdt f2.crdt
+out_is concurrent
+run 0 merge f1.crdt f2.crdt
+json_is f1.crdt '{"type": "flag", "value": true, "vv": {"A": 2, "B": 1}}'
+run 0 merge f2.crdt f1.crdt
+same_file f1.crdt f2.crdt
+# a disable that saw every enable wins
+run 0 apply f2.crdt --replica B disable
+run 0 compare f1.crdt f2.crdt
+out_is before
+run 0 merge f1.crdt f2.crdt
+json_is f1.crdt '{"type": "flag", "value": false, "vv": {"A": 2, "B": 2}}'
+run 1 merge f1.crdt gcounter.crdt
+err_has "cannot merge gcounter.crdt (a gcounter) into f1.crdt (a flag): different types"
+run 1 context f1.crdt
+err_has "f1.crdt: holds a flag; read context tokens are for mvreg files"
 
 # ---------------------------------------------------------------------------
 case_name="bad files"

@@ -393,6 +393,26 @@ bool model_orset_contains(const model *m, const model_set *s,
   return !set_empty(&l);
 }
 
+/* ---- flag -------------------------------------------------------------------------- */
+
+/* The OR-set's rules on one element, the empty key: enable is add, disable
+ * is remove. */
+int model_flag_enable(model *m, unsigned r, unsigned *ev) {
+  return model_orset_add(m, r, "", 0, ev);
+}
+
+int model_flag_disable(model *m, unsigned r, unsigned *ev) {
+  return model_orset_remove(m, r, "", 0, ev);
+}
+
+bool model_flag_enabled(const model *m, const model_set *s) {
+  return model_orset_contains(m, s, "", 0);
+}
+
+bool model_replaces_on_readd(crdt_type type) {
+  return type == CRDT_TYPE_ORSET || type == CRDT_TYPE_FLAG;
+}
+
 /* ---- MV-register ---------------------------------------------------------------- */
 
 int model_mvreg_write(model *m, unsigned r, const void *value, size_t len,
@@ -609,6 +629,9 @@ static char *render(const model *m, const model_set *s, const model_set *l) {
   case CRDT_TYPE_CART:
     put_cart(&t, m, l);
     break;
+  case CRDT_TYPE_FLAG: /* the one key has a live enable */
+    puts_(&t, set_empty(l) ? "false" : "true");
+    break;
   case CRDT_TYPE_LWWREG: {
     int w = lww_max(m, s);
     if (w < 0)
@@ -628,20 +651,20 @@ char *model_value_json(const model *m, const model_set *s) {
   return render(m, s, &l);
 }
 
-/* The happens-before reading. OR-set: an add of e is in unless some add or
- * remove of e in S has it in its past. Cart: a change of i counts unless
- * some remove of i in S has it in its past. */
+/* The happens-before reading. OR-set (and flag, an OR-set of one key): an
+ * add of e is in unless some add or remove of e in S has it in its past.
+ * Cart: a change of i counts unless some remove of i in S has it in its
+ * past. */
 char *model_value_json_hb(const model *m, const model_set *s) {
-  if (m->type != CRDT_TYPE_ORSET && m->type != CRDT_TYPE_CART)
-    return model_value_json(m, s);
+  bool readd = model_replaces_on_readd(m->type);
+  if (!readd && m->type != CRDT_TYPE_CART) return model_value_json(m, s);
   /* dominated[k]: the events in the past of an event of S that overrides
    * key k (any OR-set event; a cart remove) */
   model_set dominated[MODEL_MAX_EVENTS];
   for (unsigned k = 0; k < m->nkeys; k++) model_set_clear(&dominated[k]);
   for (unsigned b = 0; b < m->nevents; b++) {
     const model_event *y = &m->ev[b];
-    if (model_set_has(s, b) &&
-        (y->kind == MODEL_REMOVE || m->type == CRDT_TYPE_ORSET))
+    if (model_set_has(s, b) && (y->kind == MODEL_REMOVE || readd))
       model_set_union(&dominated[y->key], &y->past);
   }
   model_set l;

@@ -105,7 +105,7 @@ sim *sim_new(crdt_type type, unsigned n, const char *const *ids,
   if (!s) return NULL;
   model_init(&s->m, type, n, ids);
   s->fail = fail;
-  s->check_determined = true;
+  s->check_determined = !model_replaces_on_readd(type);
   for (unsigned r = 0; r < n; r++) s->rep[r] = lib_new(s, ids[r]);
   return s;
 }
@@ -159,6 +159,11 @@ static void check_key(sim *s, unsigned r, const void *key, size_t len) {
   case CRDT_TYPE_MVREG:
     if (crdt_mvreg_count(crdt_object_mvreg(o)) != model_mvreg_count(&s->m, seen))
       simfail(s, "mvreg_count disagrees with the model");
+    break;
+  case CRDT_TYPE_FLAG:
+    if (crdt_flag_enabled(crdt_object_flag(o)) !=
+        model_flag_enabled(&s->m, seen))
+      simfail(s, "flag_enabled disagrees with the model");
     break;
   default:
     break;
@@ -278,6 +283,15 @@ static int lib_update(sim *s, unsigned r, sim_kind kind, const void *key,
     rc = crdt_lwwreg_write(crdt_object_lwwreg(o), key, len, n,
                            crdt_object_lwwreg(delta));
     *model_rc = model_lwwreg_write(m, r, key, len, n, ev);
+    break;
+  case CRDT_TYPE_FLAG:
+    if (kind == SIM_REMOVE) {
+      rc = crdt_flag_disable(crdt_object_flag(o), crdt_object_flag(delta));
+      *model_rc = model_flag_disable(m, r, ev);
+    } else {
+      rc = crdt_flag_enable(crdt_object_flag(o), crdt_object_flag(delta));
+      *model_rc = model_flag_enable(m, r, ev);
+    }
     break;
   case CRDT_TYPE_MAP: /* modelled apart: tests/support/map_model.c */
     break;

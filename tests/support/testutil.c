@@ -303,3 +303,96 @@ void tu_check_single_replica_merges(crdt_type type, unsigned long long seed,
     crdt_object_free(group);
   }
 }
+
+/* ---- random histories ---------------------------------------------------- */
+
+void tu_history_run(tu_history *h, crdt_type type, tu_update_fn update,
+                    unsigned long long seed, int steps) {
+  static const char *const ids[TU_HISTORY_REPLICAS] = {"r1", "r2", "r3"};
+  tu_rng rng = {seed};
+  for (int i = 0; i < TU_HISTORY_REPLICAS; i++) h->r[i] = tu_new(type, ids[i]);
+  h->ndeltas = 0;
+  for (int step = 0; step < steps; step++) {
+    int i = (int)tu_below(&rng, TU_HISTORY_REPLICAS);
+    if (tu_below(&rng, 4) == 0) {
+      crdt_object *src = h->r[tu_below(&rng, TU_HISTORY_REPLICAS)];
+      assert_int_equal(crdt_object_merge(h->r[i], src), 0);
+      continue;
+    }
+    crdt_object *d = tu_new(type, NULL);
+    int rc = update(h->r[i], d, &rng);
+    if (rc == CRDT_ENOENT) {
+      crdt_object_free(d);
+      continue;
+    }
+    assert_int_equal(rc, 0);
+    assert_true(h->ndeltas < TU_HISTORY_DELTAS);
+    h->deltas[h->ndeltas++] = d;
+  }
+}
+
+void tu_history_free(tu_history *h) {
+  for (int i = 0; i < TU_HISTORY_REPLICAS; i++) crdt_object_free(h->r[i]);
+  for (size_t k = 0; k < h->ndeltas; k++) crdt_object_free(h->deltas[k]);
+}
+
+void tu_check_history_laws(crdt_type type, tu_update_fn update) {
+  for (unsigned long long seed = 1; seed <= 8; seed++) {
+    tu_history h;
+    tu_history_run(&h, type, update, seed, 60);
+    assert_true(h.ndeltas > 0);
+    crdt_object *states[TU_HISTORY_REPLICAS + 2];
+    for (int i = 0; i < TU_HISTORY_REPLICAS; i++) states[i] = h.r[i];
+    states[TU_HISTORY_REPLICAS] = h.deltas[0];
+    states[TU_HISTORY_REPLICAS + 1] = h.deltas[h.ndeltas - 1];
+    tu_check_laws(states, TU_HISTORY_REPLICAS + 2);
+    tu_history_free(&h);
+  }
+}
+
+/* decode(encode(o)), receive-only. */
+static crdt_object *tu_through_bytes(const crdt_object *o) {
+  size_t n = 0;
+  assert_int_equal(crdt_encode(o, NULL, 0, &n), CRDT_ENOSPC);
+  unsigned char *blob = malloc(n);
+  assert_non_null(blob);
+  assert_int_equal(crdt_encode(o, blob, n, &n), 0);
+  crdt_object *back = NULL;
+  assert_int_equal(crdt_decode(blob, n, NULL, &back), 0);
+  free(blob);
+  return back;
+}
+
+void tu_check_history_deltas(crdt_type type, tu_update_fn update) {
+  for (unsigned long long seed = 1; seed <= 12; seed++) {
+    tu_history h;
+    tu_history_run(&h, type, update, seed * 31, 80);
+    assert_true(h.ndeltas > 0);
+    crdt_object *full = tu_new(type, NULL), *by_bytes = tu_new(type, NULL);
+    crdt_object *by_deltas = tu_new(type, "x"), *group = tu_new(type, NULL);
+    crdt_object *by_group = tu_new(type, "y");
+    for (int i = 0; i < TU_HISTORY_REPLICAS; i++) {
+      assert_int_equal(crdt_object_merge(full, h.r[i]), 0);
+      crdt_object *back = tu_through_bytes(h.r[i]);
+      assert_int_equal(crdt_object_merge(by_bytes, back), 0);
+      crdt_object_free(back);
+    }
+    tu_rng rng = {seed};
+    for (size_t k = 0; k < 2 * h.ndeltas; k++) {
+      crdt_object *d = h.deltas[tu_below(&rng, (unsigned)h.ndeltas)];
+      assert_int_equal(crdt_object_merge(by_deltas, d), 0);
+    }
+    for (size_t k = 0; k < h.ndeltas; k++)
+      assert_int_equal(crdt_object_merge(by_deltas, h.deltas[k]), 0);
+    for (size_t k = h.ndeltas; k-- > 0;)
+      assert_int_equal(crdt_object_merge(group, h.deltas[k]), 0);
+    assert_int_equal(crdt_object_merge(by_group, group), 0);
+    assert_true(crdt_object_equal(by_deltas, full));
+    assert_true(crdt_object_equal(by_group, full));
+    assert_true(crdt_object_equal(by_bytes, full));
+    crdt_object *all[] = {full, by_bytes, by_deltas, group, by_group};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+      crdt_object_free(all[i]);
+    tu_history_free(&h);
+  }
+}

@@ -74,6 +74,41 @@ unsigned long long tu_rand(tu_rng *r);
 /* Uniform in [0, n). */
 unsigned tu_below(tu_rng *r, unsigned n);
 
+/* ---- random histories ---------------------------------------------------- */
+
+#define TU_HISTORY_REPLICAS 3
+#define TU_HISTORY_DELTAS 256
+
+/* Replicas r1, r2, r3 of one type after random steps, and the delta of
+ * every update made. */
+typedef struct tu_history {
+  crdt_object *r[TU_HISTORY_REPLICAS];
+  crdt_object *deltas[TU_HISTORY_DELTAS];
+  size_t ndeltas;
+} tu_history;
+
+/* One random update of `replica` (owned) joined into `delta` (a fresh
+ * owner-less object); returns the library's code, CRDT_ENOENT when the
+ * update had nothing to act on (it is then dropped). */
+typedef int (*tu_update_fn)(crdt_object *replica, crdt_object *delta,
+                            tu_rng *rng);
+
+/* `steps` steps, each a full-state merge between two random replicas (one
+ * in 4) or an update at a random replica through `update`. */
+void tu_history_run(tu_history *h, crdt_type type, tu_update_fn update,
+                    unsigned long long seed, int steps);
+void tu_history_free(tu_history *h);
+
+/* tu_check_laws on the replicas and the first and last deltas of random
+ * histories. */
+void tu_check_history_laws(crdt_type type, tu_update_fn update);
+
+/* On random histories: every delta, shuffled and partly duplicated, then
+ * all in order; all of them grouped first (newest first); and every
+ * replica's state through encode/decode, each give the full-state merge of
+ * the replicas. */
+void tu_check_history_deltas(crdt_type type, tu_update_fn update);
+
 /* For the counters: a sink merged from one-replica states one at a time
  * (the join's path for a source with one replica) equals a sink merged
  * from the group of the same states (the path for a source with many),
