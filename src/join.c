@@ -174,6 +174,13 @@ static bool src_saw_dst_replicas(const crdt__causal *dst,
 
 #define WHERE_NONE UINT32_MAX /* src key absent from dst, nothing to add */
 
+/* The nested-store paths, off the loops that flat stores run. */
+#if defined(__GNUC__) || defined(__clang__)
+#define CRDT__COLD __attribute__((noinline, cold))
+#else
+#define CRDT__COLD
+#endif
+
 static int u32_desc(const void *a, const void *b, const void *ctx) {
   (void)ctx;
   uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -251,7 +258,7 @@ static int copy_unseen(const join_run *run, const crdt__store *src,
 
 /* Drops, from the tree below s (a dst key src did not list), every dot src
  * has seen, and the keys left without dots. Never fails. */
-static void drop_seen(const join_run *run, crdt__store *s) {
+CRDT__COLD static void drop_seen(const join_run *run, crdt__store *s) {
   for (uint32_t n = 0; n < s->count; n++) {
     crdt__entry *e1 = &s->entries[n];
     if (crdt__entry_nested(e1)) {
@@ -351,24 +358,30 @@ static int prepare_nested(join_run *run, level *lv, uint32_t j,
   return 0;
 }
 
+/* Phase 1 for a nested src key dst lacks: a new entry (room reserved)
+ * holding what survives of it. */
+CRDT__COLD static int insert_fresh_nested(join_run *run, crdt__store *dst,
+                                          const crdt__entry *e2) {
+  const crdt_allocator *m = run->m;
+  crdt__store *child;
+  const uint8_t *key;
+  int rc = copy_unseen(run, crdt__entry_child(e2), &child);
+  if (rc) return rc;
+  if ((rc = crdt__store_key(dst, m, crdt__entry_key(e2), e2->keylen, &key))) {
+    crdt__store_destroy(child, m);
+    return rc;
+  }
+  crdt__entry *e = crdt__store_put(dst, key, e2->keylen, e2->hash);
+  crdt__entry_set_child(e, child); /* survives() said it is not empty */
+  return 0;
+}
+
 /* Phase 1 for a src key dst lacks: a new entry (room reserved). */
-static int insert_fresh(join_run *run, level *lv, const crdt__entry *e2) {
+static inline int insert_fresh(join_run *run, level *lv,
+                               const crdt__entry *e2) {
   const crdt_allocator *m = run->m;
   crdt__store *dst = lv->dst;
-  if (crdt__entry_nested(e2)) {
-    crdt__store *child;
-    const uint8_t *key;
-    int rc = copy_unseen(run, crdt__entry_child(e2), &child);
-    if (rc) return rc;
-    if ((rc = crdt__store_key(dst, m, crdt__entry_key(e2), e2->keylen,
-                              &key))) {
-      crdt__store_destroy(child, m);
-      return rc;
-    }
-    crdt__entry *e = crdt__store_put(dst, key, e2->keylen, e2->hash);
-    crdt__entry_set_child(e, child); /* survives() said it is not empty */
-    return 0;
-  }
+  if (crdt__entry_nested(e2)) return insert_fresh_nested(run, dst, e2);
   bool packable = true;
   uint32_t unseen;
   if (e2->ndots == 1 && !crdt__entry_many(e2)) {
@@ -395,50 +408,64 @@ static int insert_fresh(join_run *run, level *lv, const crdt__entry *e2) {
   return insert_unseen(dst, m, e2, unseen, packable, &run->jm);
 }
 
+/* Phase 1 for a nested src key (entry j): a level for a key both have, or
+ * a new key when dst lacks it and something of it survives. Kept out of
+ * level_prepare's loop, which flat stores run alone. */
+CRDT__COLD static int prepare_nested_key(join_run *run, level *lv, uint32_t j,
+                              crdt__entry *e1, const crdt__entry *e2,
+                              uint32_t *new_keys) {
+  if (!e1) {
+    bool add = survives(run, crdt__entry_child(e2));
+    *new_keys += add;
+    lv->where[j] = add ? lv->old_count + *new_keys - 1 : WHERE_NONE;
+    return 0;
+  }
+  lv->where[j] = (uint32_t)(e1 - lv->dst->entries);
+  run->common++;
+  return prepare_nested(run, lv, j, e1, e2);
+}
+
 /* Phase 1: find each src key in dst once (remembering where), grow the dot
  * lists that will gain dots, prepare the levels of nested keys both have,
  * reserve the index and append the entries for keys dst lacks. On error
- * everything it did is undone (level_end). */
+ * everything it did is undone (level_end). The loops keep what they use in
+ * locals: stores through entries could otherwise alias the level's
+ * fields and force reloads on every key. */
 static int level_prepare(join_run *run, level *lv) {
   const crdt_allocator *m = run->m;
-  crdt__store *dst = lv->dst;
-  const crdt__store *s2 = lv->src;
-  const uint32_t old_count = lv->old_count;
+  crdt__store *const dst = lv->dst;
+  const crdt__store *const s2 = lv->src;
+  const uint32_t old_count = lv->old_count, count2 = s2->count;
+  const join_maps jm = run->jm;
+  const bool keep_markers = run->keep_markers;
   uint32_t *where = lv->where;
+  uint32_t new_keys = 0, common = 0, scratch_n = run->scratch_n;
   int rc = 0;
-  if (s2->count > CRDT__SMALL &&
-      !(where = lv->where = crdt__alloc(m, crdt__mul(s2->count, sizeof *where)))) {
+  if (count2 > CRDT__SMALL &&
+      !(where = lv->where = crdt__alloc(m, crdt__mul(count2, sizeof *where)))) {
     lv->where = lv->small_where;
     return CRDT_ENOMEM;
   }
-  for (uint32_t j = 0; j < s2->count; j++) {
+  for (uint32_t j = 0; j < count2; j++) {
     const crdt__entry *e2 = &s2->entries[j];
-    if (j + CRDT__PREFETCH_FAR < s2->count)
+    if (j + CRDT__PREFETCH_FAR < count2)
       crdt__prefetch_slot(dst, e2[CRDT__PREFETCH_FAR].hash);
-    if (j + CRDT__PREFETCH_NEAR < s2->count)
+    if (j + CRDT__PREFETCH_NEAR < count2)
       crdt__prefetch_entry(dst, e2[CRDT__PREFETCH_NEAR].hash);
-    if (j + CRDT__PREFETCH_KEY < s2->count)
+    if (j + CRDT__PREFETCH_KEY < count2)
       crdt__prefetch_key(dst, e2[CRDT__PREFETCH_KEY].hash);
     crdt__entry *e1 =
         crdt__store_find(dst, crdt__entry_key(e2), e2->keylen, e2->hash);
     if (crdt__entry_nested(e2)) {
-      if (!e1) {
-        bool add = survives(run, crdt__entry_child(e2));
-        lv->new_keys += add;
-        where[j] = add ? old_count + lv->new_keys - 1 : WHERE_NONE;
-        continue;
-      }
-      where[j] = (uint32_t)(e1 - dst->entries);
-      run->common++;
-      if ((rc = prepare_nested(run, lv, j, e1, e2))) goto fail;
+      if ((rc = prepare_nested_key(run, lv, j, e1, e2, &new_keys))) goto fail;
       continue;
     }
     bool packable;
-    uint32_t unseen = count_unseen(&run->jm, e2, &packable);
+    uint32_t unseen = count_unseen(&jm, e2, &packable);
     if (!e1) {
-      bool add = unseen > 0 || run->keep_markers;
-      lv->new_keys += add;
-      where[j] = add ? old_count + lv->new_keys - 1 : WHERE_NONE;
+      bool add = unseen > 0 || keep_markers;
+      new_keys += add;
+      where[j] = add ? old_count + new_keys - 1 : WHERE_NONE;
       continue;
     }
     if (crdt__entry_nested(e1)) {
@@ -446,26 +473,28 @@ static int level_prepare(join_run *run, level *lv) {
       goto fail;
     }
     where[j] = (uint32_t)(e1 - dst->entries);
-    run->common++;
+    common++;
     if (unseen &&
         (rc = crdt__entry_reserve(e1, m, e1->ndots + unseen,
                                   packable && e1->ndots + unseen <= 1)))
       goto fail;
     if ((uint64_t)e1->ndots * e2->ndots > SMALL_PRODUCT &&
-        crdt__entry_many(e1) && e1->ndots > run->scratch_n)
-      run->scratch_n = e1->ndots;
+        crdt__entry_many(e1) && e1->ndots > scratch_n)
+      scratch_n = e1->ndots;
   }
-  if ((rc = crdt__store_reserve(dst, m, lv->new_keys))) goto fail;
-  lv->nvisited = old_count + lv->new_keys;
+  run->common += common;
+  run->scratch_n = scratch_n;
+  lv->new_keys = new_keys;
+  if ((rc = crdt__store_reserve(dst, m, new_keys))) goto fail;
+  lv->nvisited = old_count + new_keys;
   if (lv->nvisited && run->walk) {
     if (lv->nvisited <= CRDT__SMALL)
       memset(lv->visited = lv->small_visited, 0, lv->nvisited);
     else if (!(lv->visited = crdt__calloc(m, lv->nvisited, 1)))
       goto oom;
   }
-  for (uint32_t j = 0, nfresh = 0; j < s2->count && nfresh < lv->new_keys;
-       j++) {
-    if (j + CRDT__PREFETCH_FAR < s2->count &&
+  for (uint32_t j = 0, nfresh = 0; j < count2 && nfresh < new_keys; j++) {
+    if (j + CRDT__PREFETCH_FAR < count2 &&
         where[j + CRDT__PREFETCH_FAR] != WHERE_NONE &&
         where[j + CRDT__PREFETCH_FAR] >= old_count)
       crdt__prefetch_slot(dst, s2->entries[j + CRDT__PREFETCH_FAR].hash);
@@ -477,6 +506,7 @@ static int level_prepare(join_run *run, level *lv) {
 oom:
   rc = CRDT_ENOMEM;
 fail:
+  run->common += common;
   level_end(run, lv, true);
   return rc;
 }
@@ -487,32 +517,36 @@ fail:
  * swap-removes disturb nothing still to be visited. */
 static void level_apply(const join_run *run, level *lv, uint8_t *scratch) {
   const crdt_allocator *m = run->m;
-  crdt__store *dst = lv->dst;
-  const crdt__store *s2 = lv->src;
-  const uint32_t old_count = lv->old_count;
-  uint32_t *where = lv->where;
+  crdt__store *const dst = lv->dst;
+  const crdt__store *const s2 = lv->src;
+  const uint32_t old_count = lv->old_count, count2 = s2->count;
+  const join_maps jm = run->jm;
+  const bool keep_markers = run->keep_markers;
+  uint32_t *const where = lv->where;
+  uint8_t *const visited = lv->visited;
+  level *const *const sub = lv->sub;
   uint32_t nempty = 0;
-  for (uint32_t j = 0; j < s2->count; j++) {
-    if (j + CRDT__PREFETCH_FAR < s2->count &&
+  for (uint32_t j = 0; j < count2; j++) {
+    if (j + CRDT__PREFETCH_FAR < count2 &&
         where[j + CRDT__PREFETCH_FAR] < old_count)
       crdt__prefetch(&dst->entries[where[j + CRDT__PREFETCH_FAR]]);
     uint32_t n = where[j];
     if (n == WHERE_NONE) continue;
-    if (lv->visited) lv->visited[n] = 1;
+    if (visited) visited[n] = 1;
     if (n >= old_count) continue; /* fresh: already holds the right dots */
     crdt__entry *e1 = &dst->entries[n];
-    if (lv->sub && lv->sub[j]) {
-      level_apply(run, lv->sub[j], scratch);
+    if (sub && sub[j]) {
+      level_apply(run, sub[j], scratch);
       crdt__entry_refresh(e1);
     } else {
-      join_entry(e1, &s2->entries[j], &run->jm, scratch, m);
+      join_entry(e1, &s2->entries[j], &jm, scratch, m);
     }
-    if (e1->ndots == 0 && !run->keep_markers) where[nempty++] = n;
+    if (e1->ndots == 0 && !keep_markers) where[nempty++] = n;
   }
   if (run->walk) {
     for (uint32_t n = 0; n < old_count; n++) {
       crdt__entry *e1 = &dst->entries[n];
-      if (lv->visited[n]) continue;
+      if (visited[n]) continue;
       if (!crdt__entry_many(e1)) {
         if (crdt__entry_nested(e1)) {
           drop_seen(run, crdt__entry_child(e1));
@@ -520,11 +554,11 @@ static void level_apply(const join_run *run, level *lv, uint8_t *scratch) {
         } else if (e1->ndots) {
           /* One packed dot: decide inline (most entries; no call each). */
           crdt__dv one;
-          if (seen_by_src(&run->jm, crdt__entry_view(e1, &one))) e1->ndots = 0;
+          if (seen_by_src(&jm, crdt__entry_view(e1, &one))) e1->ndots = 0;
         }
         continue;
       }
-      crdt__entry_retain(e1, unseen_by_src, &run->jm);
+      crdt__entry_retain(e1, unseen_by_src, &jm);
       crdt__entry_shrink(e1, m);
     }
     crdt__store_sweep(dst, m);
