@@ -4,6 +4,7 @@
  *   main.c     dispatch, help and usage texts
  *   state.c    state files: read, decode, encode, atomic write; hex tokens
  *   ops.c      new, apply, merge, context, compare
+ *   map.c      the map: --field paths of apply, the value tree of show
  *   show.c     show (text and JSON); parsing a context's canonical text
  *   demo.c     the guided walk-through
  *   diagram.c  space-time diagrams of the walk-through, as SVG
@@ -38,6 +39,50 @@ void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 /* Prints "crdt: <command>: <message>", then the command's usage line, on
  * stderr; returns CLI_USAGE. `fmt` may be NULL (usage line only). */
 int cli_usage_error(const char *command, const char *fmt, ...) CLI_PRINTF(2, 3);
+
+/* ---- ops.c ------------------------------------------------------------- */
+
+/* Strict decimal: digits only, no sign, no spaces, no overflow. */
+bool cli_parse_u64(const char *s, uint64_t *out);
+
+/* ---- map.c --------------------------------------------------------------- */
+
+/* The --field and --field-hex options of `apply`, in the order given (the
+ * path from the root map down to the field). Values are borrowed from argv;
+ * `count` may exceed the arrays, so that a path too deep can be reported. */
+#define CLI_FIELDS_MAX (CRDT_MAP_DEPTH_MAX + 1)
+typedef struct cli_field_args {
+  const char *text[CLI_FIELDS_MAX];
+  bool hex[CLI_FIELDS_MAX];
+  int count;
+} cli_field_args;
+
+/* When argv[i] is --field or --field-hex (as --field V or --field=V),
+ * records its value in *f and returns how many arguments it took (1 or 2);
+ * returns 0 for any other argument, and -1 after printing a usage error (no
+ * value). */
+int cli_field_option(int argc, char **argv, int i, cli_field_args *f);
+
+/* Is `name` an op of some map field type (inc dec add rm set enable disable
+ * del)? */
+bool cli_map_op_known(const char *name);
+
+/* `apply` on a loaded state: `obj` must be a map (else a usage error says
+ * --field is for maps). Parses the path, checks op `op` and its `nargs`
+ * arguments `args` (and the --time / --context options, NULL when absent)
+ * against the field's type, and applies the update with
+ * crdt_object_update(). Returns CLI_OK when obj changed and must be saved;
+ * otherwise obj is unchanged and a message was printed. */
+int cli_map_apply(const char *file, crdt_object *obj,
+                  const cli_field_args *fields, const char *op, int nargs,
+                  const char *const *args, const char *time,
+                  const char *context);
+
+/* Prints a map's value as a tree, one field a line (`"name" (type): value`,
+ * nested fields indented by two more), the first line continuing the
+ * current one and the others indented by `indent`; "no fields" for an empty
+ * map. Returns 0 or the library's error. */
+int cli_map_print_value(crdt_object *obj, int indent);
 
 /* ---- state.c ----------------------------------------------------------- */
 

@@ -19,7 +19,8 @@ typedef struct command {
 
 static const command commands[] = {
     {"new", cli_cmd_new, "new TYPE FILE"},
-    {"apply", cli_cmd_apply, "apply FILE --replica R OP [ARG...]"},
+    {"apply", cli_cmd_apply,
+     "apply FILE --replica R [--field NAME:TYPE...] OP [ARG...]"},
     {"merge", cli_cmd_merge, "merge FILE OTHER..."},
     {"show", cli_cmd_show, "show FILE [--json]"},
     {"context", cli_cmd_context, "context FILE"},
@@ -35,7 +36,7 @@ static const char help_text[] =
     "holds one replica's state exactly as crdt_encode() writes it.\n"
     "\n"
     "  crdt new TYPE FILE             create FILE holding an empty state\n"
-    "      TYPE: gcounter pncounter orset mvreg cart lwwreg flag\n"
+    "      TYPE: gcounter pncounter orset mvreg cart lwwreg flag map\n"
     "  crdt apply FILE --replica R OP [ARG...]\n"
     "                                 apply one update, stamped by replica R\n"
     "      gcounter:  inc [N]\n"
@@ -45,6 +46,11 @@ static const char help_text[] =
     "      cart:      add ITEM [N] | dec ITEM [N] | rm ITEM\n"
     "      lwwreg:    set VALUE --time T\n"
     "      flag:      enable | disable\n"
+    "      map:       --field NAME:TYPE [--field NAME:TYPE...] then the\n"
+    "                 field's op; the options are the path to the field\n"
+    "        counter: inc [N] | dec [N]      orset:  add ELEM | rm ELEM\n"
+    "        mvreg:   set VALUE              lwwreg: set VALUE --time T\n"
+    "        flag:    enable | disable       every field type: del\n"
     "  crdt merge FILE OTHER...       join the OTHER states into FILE\n"
     "  crdt show FILE [--json]        print type, value and causal context\n"
     "  crdt context FILE              print an mvreg's read context token\n"
@@ -57,7 +63,9 @@ static const char help_text[] =
     "N is a positive integer, 1 by default; T an unsigned integer. Without\n"
     "--context, set replaces every value FILE holds. Put -- before an\n"
     "argument that starts with '-'. One replica id must never be used by two\n"
-    "writers at the same time.\n"
+    "writers at the same time. In --field NAME:TYPE, TYPE (counter orset\n"
+    "mvreg lwwreg flag map) follows the last ':'; --field-hex HEX:TYPE gives\n"
+    "NAME in hex, for any bytes.\n"
     "\n"
     "Exit status: 0 success, 1 error (message on stderr), 2 wrong arguments.\n"
     "More: man crdt, docs/tutorial.md.\n";

@@ -17,8 +17,7 @@
 
 /* ---- argument parsing ---------------------------------------------------- */
 
-/* Strict decimal: digits only, no sign, no spaces, no overflow. */
-static bool parse_u64(const char *s, uint64_t *out) {
+bool cli_parse_u64(const char *s, uint64_t *out) {
   if (!*s) return false;
   uint64_t v = 0;
   for (; *s; s++) {
@@ -36,6 +35,7 @@ typedef struct apply_args {
   const char *replica, *context, *time;
   const char *positional[8]; /* FILE, OP, up to two ARGs, and a few extra */
   int count;                 /* positionals given (may exceed the array) */
+  cli_field_args fields;     /* a map field's path (map.c) */
 } apply_args;
 
 static int parse_apply_args(int argc, char **argv, apply_args *a) {
@@ -52,6 +52,13 @@ static int parse_apply_args(int argc, char **argv, apply_args *a) {
       if (a->count < (int)(sizeof a->positional / sizeof a->positional[0]))
         a->positional[a->count] = arg;
       a->count++;
+      continue;
+    }
+    /* --field and --field-hex repeat, in path order (map.c). */
+    int took = cli_field_option(argc, argv, i, &a->fields);
+    if (took < 0) return CLI_USAGE;
+    if (took > 0) {
+      i += took - 1;
       continue;
     }
     const char **slot = NULL;
@@ -89,7 +96,7 @@ static int parse_apply_args(int argc, char **argv, apply_args *a) {
 /* ---- new ----------------------------------------------------------------- */
 
 static const char type_list[] =
-    "gcounter pncounter orset mvreg cart lwwreg flag";
+    "gcounter pncounter orset mvreg cart lwwreg flag map";
 
 int cli_cmd_new(int argc, char **argv) {
   if (argc != 2)
@@ -270,8 +277,8 @@ int cli_cmd_apply(int argc, char **argv) {
     return cli_usage_error("apply", "a replica id is 1 to %d bytes",
                            CRDT_REPLICA_MAX);
   const char *path = a.positional[0], *name = a.positional[1];
-  if (!op_name_known(name)) {
-    cli_error("unknown op '%s' (ops: inc dec add rm set enable disable; "
+  if (!op_name_known(name) && !cli_map_op_known(name)) {
+    cli_error("unknown op '%s' (ops: inc dec add rm set enable disable del; "
               "crdt help)",
               name);
     return CLI_FAIL;
@@ -282,6 +289,12 @@ int cli_cmd_apply(int argc, char **argv) {
   crdt_type type = crdt_object_type(obj);
   int status = CLI_FAIL;
   crdt_context *read_context = NULL;
+  if (type == CRDT_TYPE_MAP || a.fields.count) {
+    status = cli_map_apply(path, obj, &a.fields, name, a.count - 2,
+                           a.positional + 2, a.time, a.context);
+    if (status == CLI_OK) status = cli_save(path, obj, CLI_REPLACE);
+    goto done;
+  }
   const op_spec *op = find_op(type, name);
   if (!op) {
     fprintf(stderr, "crdt: %s: op '%s' is not valid for %s (ops: ", path, name,
@@ -304,7 +317,7 @@ int cli_cmd_apply(int argc, char **argv) {
   const char *count =
       nargs > op->min_args ? a.positional[2 + op->min_args] : NULL;
   uint64_t n = 1, time = 0;
-  if (count && (!parse_u64(count, &n) || n == 0)) {
+  if (count && (!cli_parse_u64(count, &n) || n == 0)) {
     status = apply_usage(op, "N must be a positive integer, not '%s'", count);
     goto done;
   }
@@ -323,7 +336,7 @@ int cli_cmd_apply(int argc, char **argv) {
       status = apply_usage(op, "lwwreg set needs --time T");
       goto done;
     }
-    if (!parse_u64(a.time, &time)) {
+    if (!cli_parse_u64(a.time, &time)) {
       status =
           apply_usage(op, "T must be an unsigned integer, not '%s'", a.time);
       goto done;

@@ -48,7 +48,11 @@ static int state_dots(const crdt_object *obj, cli_dots *vector,
 
 /* ---- show ---------------------------------------------------------------- */
 
-static void print_label(const char *label) { printf("%-12s", label); }
+enum { LABEL_WIDTH = 12 };
+
+static void print_label(const char *label) {
+  printf("%-*s", LABEL_WIDTH, label);
+}
 
 /* Per-replica totals of a counter: "{A:5, B:3}". */
 typedef struct totals {
@@ -89,7 +93,10 @@ static int show_text(const char *path, crdt_object *obj) {
   print_label("type:");
   printf("%s\n", crdt_type_name(type));
   print_label("value:");
-  printf("%s\n", value);
+  if (type == CRDT_TYPE_MAP)
+    rc = cli_map_print_value(obj, LABEL_WIDTH); /* aligned under the label */
+  else
+    printf("%s\n", value);
   if (type == CRDT_TYPE_LWWREG) {
     crdt_lwwreg *reg = crdt_object_lwwreg(obj);
     uint64_t time;
