@@ -308,6 +308,58 @@ static void test_context_format_with_cloud(void **state) {
   crdt_context_free(m);
 }
 
+static char *json_of(const crdt_context *c) {
+  size_t need = 0;
+  assert_int_equal(crdt_context_format_json(c, NULL, 0, &need), CRDT_ENOSPC);
+  char *s = malloc(need + 1);
+  assert_non_null(s);
+  assert_int_equal(crdt_context_format_json(c, s, need + 1, NULL), 0);
+  assert_int_equal(strlen(s), need);
+  return s;
+}
+
+static void assert_json(const crdt_context *c, const char *expected) {
+  char *s = json_of(c);
+  assert_string_equal(s, expected);
+  free(s);
+}
+
+/* The JSON form: the vector always, the cloud only when there is one, both
+ * in the canonical order of crdt_context_format; ids escaped as values are. */
+static void test_context_format_json(void **state) {
+  (void)state;
+  crdt_context *e = ctx_new();
+  assert_json(e, "{\"vv\": {}}");
+  crdt_context *c = ctx_of("B", 5, "A", 3, "A", 1, "B", 1, "B", 2, NULL);
+  const char *full = "{\"vv\": {\"A\": 1, \"B\": 2}, "
+                     "\"cloud\": [[\"A\", 3], [\"B\", 5]]}";
+  assert_json(c, full);
+  /* The buffer contract: what fits, NUL-terminated, and the full size. */
+  size_t len = strlen(full);
+  char buf[64];
+  for (size_t cap = 1; cap <= len; cap++) {
+    memset(buf, '#', sizeof buf);
+    size_t need = 0;
+    assert_int_equal(crdt_context_format_json(c, buf, cap, &need),
+                     CRDT_ENOSPC);
+    assert_int_equal(need, len);
+    assert_int_equal(strlen(buf), cap - 1);
+    assert_memory_equal(buf, full, cap - 1);
+    assert_int_equal(buf[cap], '#');
+  }
+  /* A quote, a backslash and a byte that is not UTF-8 stay valid JSON;
+   * the largest counter prints in full. */
+  crdt_context *odd = ctx_of("q\"\\", 1, NULL);
+  assert_int_equal(crdt_context_add(odd, "\xff", UINT64_MAX), 0);
+  assert_json(odd, "{\"vv\": {\"q\\\"\\\\\": 1}, "
+                   "\"cloud\": [[\"\\u00ff\", 18446744073709551615]]}");
+  assert_int_equal(crdt_context_format_json(NULL, NULL, 0, NULL), CRDT_EINVAL);
+  assert_int_equal(crdt_context_format_json(c, NULL, 4, NULL), CRDT_EINVAL);
+  crdt_context_free(e);
+  crdt_context_free(c);
+  crdt_context_free(odd);
+}
+
 static void test_context_copy_is_independent(void **state) {
   (void)state;
   crdt_context *a = ctx_of("A", 1, "A", 3, NULL), *b = NULL;
@@ -511,6 +563,7 @@ int main(void) {
       cmocka_unit_test(test_context_join_clouds_compact),
       cmocka_unit_test(test_context_join_prefix_covers_cloud),
       cmocka_unit_test(test_context_format_with_cloud),
+      cmocka_unit_test(test_context_format_json),
       cmocka_unit_test(test_context_copy_is_independent),
       cmocka_unit_test(test_context_invalid_arguments_change_nothing),
       cmocka_unit_test(test_context_internal_view_round_trip),
