@@ -54,6 +54,10 @@ CRDT_PG_LOCAL void crdt_pg_memory(MemoryContext cxt);
  * "reading a crdt value"). The SQLSTATE follows the code. */
 CRDT_PG_LOCAL pg_attribute_noreturn() void crdt_pg_error(int rc, const char *doing);
 
+/* The type called `name` ("orset", ...); an ERROR naming the types when
+ * there is none. */
+CRDT_PG_LOCAL crdt_type crdt_pg_type_named(const char *name);
+
 /* Decodes a crdt datum (already detoasted) into a new object allocated in
  * the context bound by crdt_pg_memory(), owned by `replica` (NULL: a
  * receive-only object). Errors out on any invalid blob. */

@@ -65,6 +65,16 @@ void crdt_pg_error(int rc, const char *doing) {
   pg_unreachable();
 }
 
+crdt_type crdt_pg_type_named(const char *name) {
+  crdt_type type;
+  if (crdt_type_from_name(name, &type) != 0)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("crdt: unknown type \"%s\"", name),
+                    errhint("Types: gcounter, pncounter, orset, mvreg, cart, "
+                            "lwwreg.")));
+  return type;
+}
+
 /* ---- datums ------------------------------------------------------------------ */
 
 crdt_object *crdt_pg_decode(const struct varlena *value, const char *replica,

@@ -137,13 +137,7 @@ Datum crdt_pg_hash_extended(PG_FUNCTION_ARGS) {
 /* crdt_new(type text): the empty state of a type, by name. */
 PG_FUNCTION_INFO_V1(crdt_pg_new);
 Datum crdt_pg_new(PG_FUNCTION_ARGS) {
-  char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-  crdt_type type;
-  if (crdt_type_from_name(name, &type) != 0)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("crdt: unknown type \"%s\"", name),
-                    errhint("Types: gcounter, pncounter, orset, mvreg, cart, "
-                            "lwwreg.")));
+  crdt_type type = crdt_pg_type_named(text_to_cstring(PG_GETARG_TEXT_PP(0)));
   crdt_pg_memory(CurrentMemoryContext);
   crdt_object *obj;
   int rc = crdt_object_new(type, NULL, &obj);

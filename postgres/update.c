@@ -37,12 +37,8 @@ static crdt_op parse_op(const char *spec, const struct varlena *state) {
                             "qualified by a type, as in orset.add.")));
   if (dot) {
     char *type_name = pnstrdup(spec, (Size)(dot - spec));
-    crdt_type want;
+    crdt_type want = crdt_pg_type_named(type_name);
     crdt_blob_info info;
-    if (crdt_type_from_name(type_name, &want) != 0)
-      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                      errmsg("crdt: unknown type \"%s\" in operation \"%s\"",
-                             type_name, spec)));
     int rc = crdt_peek(crdt_pg_bytes(state), crdt_pg_size(state), &info);
     if (rc) crdt_pg_error(rc, "reading a crdt value");
     if (info.type != want)
