@@ -12,10 +12,18 @@
  *   crdt_rows merge
  *       reads rows on stdin and prints, per key in byte order, key TAB the
  *       hex of the join of its rows.
+ *   crdt_rows gen bigset ELEMENTS DELTAS SIZE
+ *       writes one key's rows: first replica A's OR-set of ELEMENTS adds,
+ *       then DELTAS deltas of SIZE further adds each at A (dots following
+ *       the state's and each other's).
  *   crdt_rows merge --bench RUNS
  *       reads rows, then RUNS times decodes and merges every row into its
  *       key's join and encodes each join (what crdt_merge_agg does per
  *       group), and prints each run's time and the median.
+ *   crdt_rows upsert --bench RUNS
+ *       reads rows (a state, then deltas) and RUNS times applies each
+ *       delta as an upsert does: decode the state's blob, decode the
+ *       delta, merge, encode the new blob; prints the median per update.
  *
  * Only the public API; exit status 0, 1 (bad input or a library error,
  * with a message on stderr) or 2 (usage).
@@ -113,6 +121,42 @@ static int gen(const char *kind, long rows, long keys, uint64_t seed) {
       crdt_object_free(obj);
     }
   }
+  free(buf);
+  return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* One key's big OR-set and the deltas that grow it (gen bigset). */
+static int gen_bigset(long elements, long deltas, long size) {
+  if (elements < 0 || deltas < 0 || size < 1) return 2;
+  uint8_t *buf = NULL;
+  size_t cap = 0;
+  char elem[48];
+  crdt_object *big;
+  check(crdt_object_new(CRDT_TYPE_ORSET, "A", &big), "new");
+  for (long i = 0; i < elements; i++) {
+    int n = snprintf(elem, sizeof elem, "element-%07ld", i);
+    crdt_update u = {.op = CRDT_OP_ADD, .arg = {elem, (size_t)n}};
+    check(crdt_object_update(big, &u, NULL), "add");
+  }
+  size_t len = encode(big, &buf, &cap);
+  fputs("big\tA\t", stdout);
+  put_hex(buf, len);
+  putchar('\n');
+  for (long d = 0; d < deltas; d++) {
+    crdt_object *delta;
+    check(crdt_object_new(CRDT_TYPE_ORSET, NULL, &delta), "new");
+    for (long j = 0; j < size; j++) {
+      int n = snprintf(elem, sizeof elem, "delta-%05ld-%04ld", d, j);
+      crdt_update u = {.op = CRDT_OP_ADD, .arg = {elem, (size_t)n}};
+      check(crdt_object_update(big, &u, delta), "add");
+    }
+    len = encode(delta, &buf, &cap);
+    fputs("big\tA\t", stdout);
+    put_hex(buf, len);
+    putchar('\n');
+    crdt_object_free(delta);
+  }
+  crdt_object_free(big);
   free(buf);
   return fflush(stdout) == 0 ? 0 : 1;
 }
@@ -228,6 +272,59 @@ static double now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The first row is a state, the others deltas: each applied as an upsert
+ * does it (decode the stored blob, decode the delta, merge, encode). */
+static int upsert(int runs) {
+  size_t n;
+  row *rows = read_rows(&n);
+  if (n < 2) {
+    fputs("crdt_rows: upsert needs a state and at least one delta\n", stderr);
+    exit(1);
+  }
+  uint8_t *state = NULL, *next = NULL;
+  size_t state_cap = 0, next_cap = 0, state_len = 0;
+  double *t = xmalloc((size_t)runs * sizeof *t);
+  for (int r = 0; r < runs; r++) {
+    free(state);
+    state = xmalloc(rows[0].len);
+    memcpy(state, rows[0].blob, rows[0].len);
+    state_cap = state_len = rows[0].len;
+    double start = now();
+    for (size_t i = 1; i < n; i++) {
+      crdt_object *obj, *delta;
+      int rc = crdt_decode(state, state_len, NULL, &obj);
+      if (!rc) rc = crdt_decode(rows[i].blob, rows[i].len, NULL, &delta);
+      if (rc) die("decode", rc);
+      if ((rc = crdt_object_merge(obj, delta))) die("merge", rc);
+      crdt_object_free(delta);
+      size_t len = encode(obj, &next, &next_cap);
+      crdt_object_free(obj);
+      uint8_t *swap = state;
+      size_t swap_cap = state_cap;
+      state = next;
+      state_cap = next_cap;
+      state_len = len;
+      next = swap;
+      next_cap = swap_cap;
+    }
+    t[r] = (now() - start) / (double)(n - 1);
+    printf("run=%d updates=%zu final_bytes=%zu ms_per_update=%.3f\n", r + 1,
+           n - 1, state_len, t[r] * 1e3);
+  }
+  qsort(t, (size_t)runs, sizeof *t, cmp_double);
+  double median = runs % 2 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
+  printf("median updates=%zu ms_per_update=%.3f\n", n - 1, median * 1e3);
+  free(t);
+  free(state);
+  free(next);
+  for (size_t i = 0; i < n; i++) {
+    free(rows[i].key);
+    free(rows[i].blob);
+  }
+  free(rows);
+  return fflush(stdout) == 0 ? 0 : 1;
+}
+
 static int merge(int runs) {
   size_t n;
   row *rows = read_rows(&n);
@@ -261,12 +358,22 @@ static int merge(int runs) {
 
 static int usage(void) {
   fputs("usage: crdt_rows gen counter|orset ROWS KEYS [SEED]\n"
-        "       crdt_rows merge [--bench RUNS]\n",
+        "       crdt_rows gen bigset ELEMENTS DELTAS SIZE\n"
+        "       crdt_rows merge [--bench RUNS]\n"
+        "       crdt_rows upsert --bench RUNS\n",
         stderr);
   return 2;
 }
 
 int main(int argc, char **argv) {
+  if (argc == 6 && strcmp(argv[1], "gen") == 0 &&
+      strcmp(argv[2], "bigset") == 0) {
+    int rc = gen_bigset(atol(argv[3]), atol(argv[4]), atol(argv[5]));
+    return rc == 2 ? usage() : rc;
+  }
+  if (argc == 4 && strcmp(argv[1], "upsert") == 0 &&
+      strcmp(argv[2], "--bench") == 0 && atoi(argv[3]) > 0)
+    return upsert(atoi(argv[3]));
   if (argc >= 5 && strcmp(argv[1], "gen") == 0 && argc <= 6) {
     int rc = gen(argv[2], atol(argv[3]), atol(argv[4]),
                  argc == 6 ? strtoull(argv[5], NULL, 10) : 1);
