@@ -4,9 +4,39 @@
  */
 #include "crdt_pg.h"
 
+#include <limits.h>
+
 #include "utils/elog.h"
+#include "utils/guc.h"
 
 PG_MODULE_MAGIC;
+
+/* crdt.debug_fail_allocation: when set to N > 0, the N-th allocation the
+ * library makes after the setting fails (once), so that tests can walk
+ * every allocation point of a statement and see CRDT_ENOMEM become an
+ * ERROR. Superuser only; 0 (off) by default. */
+static int fail_allocation;
+static int64 allocations;
+
+static void reset_allocations(int newval, void *extra) {
+  (void)newval;
+  (void)extra;
+  allocations = 0;
+}
+
+void _PG_init(void);
+void _PG_init(void) {
+  DefineCustomIntVariable(
+      "crdt.debug_fail_allocation",
+      "Makes the N-th allocation of libcrdt after this setting fail (tests).",
+      "0 turns it off.", &fail_allocation, 0, 0, INT_MAX, PGC_SUSET, 0, NULL,
+      reset_allocations, NULL);
+  MarkGUCPrefixReserved("crdt");
+}
+
+static bool injected_failure(void) {
+  return fail_allocation > 0 && ++allocations == fail_allocation;
+}
 
 /* ---- memory ---------------------------------------------------------------- */
 
@@ -16,7 +46,7 @@ PG_MODULE_MAGIC;
  * from inside a library call (the library would be unwound half-way). */
 
 static void *pg_alloc(void *user, size_t size) {
-  if (size > MaxAllocHugeSize) return NULL;
+  if (size > MaxAllocHugeSize || injected_failure()) return NULL;
   return MemoryContextAllocExtended((MemoryContext)user, size,
                                     MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 }
@@ -25,7 +55,7 @@ static void *pg_realloc(void *user, void *ptr, size_t old_size,
                         size_t new_size) {
   (void)user;
   (void)old_size;
-  if (new_size > MaxAllocHugeSize) return NULL;
+  if (new_size > MaxAllocHugeSize || injected_failure()) return NULL;
   return repalloc_extended(ptr, new_size, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 }
 
