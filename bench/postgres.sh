@@ -52,7 +52,8 @@ time_ms() {
     db -c '\timing on' "$@" 2>&1 | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1
 }
 
-echo "# PostgreSQL $(db -c 'SHOW server_version'), $(nproc) CPUs, $runs runs per figure (median)"
+echo "# PostgreSQL $(db -c 'SHOW server_version'), $(nproc) CPUs, $runs runs per figure (median);" \
+    "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- merge_agg ------------------------------------------------------------------
 
@@ -136,25 +137,21 @@ delta_bytes=$(db -c "SELECT avg(octet_length(delta::bytea))::int FROM deltas")
 echo "upsert: $updates updates of a 100-element delta ($delta_bytes bytes) into a" \
     "10^5-element OR-set ($base_bytes bytes, growing to $((base_bytes + updates * (delta_bytes - 30))) or so)"
 
-# Runs `$1` (a CALL) $runs times from the same starting point; prints the
-# median ms and WAL bytes per update, and the stored size at the end.
-measure() {
-    local setup=$1 call=$2 size_query=$3 r out ms=() wal=()
-    for ((r = 0; r < runs; r++)); do
-        db -c "$setup" -c "CHECKPOINT" >/dev/null
-        out=$(db -c "SELECT pg_current_wal_lsn()" -c '\timing on' -c "$call" \
-                 -c '\timing off' -c "SELECT pg_current_wal_lsn()")
-        local lsn0 lsn1 t
-        lsn0=$(sed -n 1p <<<"$out")
-        t=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out")
-        lsn1=$(tail -n 1 <<<"$out")
-        ms+=("$(awk -v t="$t" -v n="$updates" 'BEGIN {print t / n}')")
-        wal+=("$(db -c "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0') / $updates")")
-    done
-    printf '%s %s %s\n' "$(printf '%s\n' "${ms[@]}" | median)" \
-        "$(printf '%s\n' "${wal[@]}" | median)" "$(db -c "$size_query")"
+# One run of `$2` (a CALL) from the state `$1` sets up; prints ms and WAL
+# bytes per update.
+measure_once() {
+    local out lsn0 lsn1 t
+    db -c "$1" -c "CHECKPOINT" >/dev/null
+    out=$(db -c "SELECT pg_current_wal_lsn()" -c '\timing on' -c "$2" \
+             -c '\timing off' -c "SELECT pg_current_wal_lsn()")
+    lsn0=$(sed -n 1p <<<"$out")
+    t=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out")
+    lsn1=$(tail -n 1 <<<"$out")
+    printf '%s %s\n' "$(awk -v t="$t" -v n="$updates" 'BEGIN {print t / n}')" \
+        "$(db -c "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0') / $updates")"
 }
 
+variants=(pglz lz4 external append)
 for storage in pglz lz4 external; do
     case $storage in
         pglz) alter="ALTER TABLE items_$storage ALTER COLUMN state SET COMPRESSION pglz" ;;
@@ -163,17 +160,36 @@ for storage in pglz lz4 external; do
     esac
     db -c "CREATE TABLE items_$storage (key text, replica text, state crdt, PRIMARY KEY (key, replica))" \
        -c "$alter" >/dev/null
-    read -r ms wal size < <(measure \
-        "TRUNCATE items_$storage; INSERT INTO items_$storage SELECT * FROM base" \
-        "CALL apply_upserts('items_$storage')" \
-        "SELECT pg_column_size(state) FROM items_$storage")
-    printf '  upsert-merge, %-9s %7.2f ms/update  %9.0f WAL bytes/update  stored %d bytes\n' \
-        "$storage:" "$ms" "$wal" "$size"
 done
-read -r ms wal size < <(measure "TRUNCATE item_deltas" "CALL apply_appends()" \
-    "SELECT sum(pg_column_size(delta)) FROM item_deltas")
-printf '  append delta rows:  %7.2f ms/update  %9.0f WAL bytes/update  stored %d bytes of deltas\n' \
-    "$ms" "$wal" "$size"
+# Interleaved runs, as above.
+for v in "${variants[@]}" c; do : >"$data/upsert.$v"; done
+for ((r = 0; r < runs; r++)); do
+    for v in "${variants[@]}"; do
+        if [[ $v == append ]]; then
+            measure_once "TRUNCATE item_deltas" "CALL apply_appends()"
+        else
+            measure_once "TRUNCATE items_$v; INSERT INTO items_$v SELECT * FROM base" \
+                "CALL apply_upserts('items_$v')"
+        fi >>"$data/upsert.$v"
+    done
+    "$rows_tool" upsert --bench 1 <"$data/big.tsv" |
+        sed -n 's/^median .* ms_per_update=\([0-9.]*\)/\1/p' >>"$data/upsert.c"
+done
+c_ms=$(median <"$data/upsert.c")
+for v in "${variants[@]}"; do
+    ms=$(awk '{print $1}' "$data/upsert.$v" | median)
+    wal=$(awk '{print $2}' "$data/upsert.$v" | median)
+    if [[ $v == append ]]; then
+        size=$(db -c "SELECT sum(pg_column_size(delta)) FROM item_deltas")
+        printf '  append delta rows:  %7.2f ms/update  %9.0f WAL bytes/update  stored %d bytes of deltas\n' \
+            "$ms" "$wal" "$size"
+    else
+        size=$(db -c "SELECT pg_column_size(state) FROM items_$v")
+        printf '  upsert-merge, %-9s %7.2f ms/update  %9.0f WAL bytes/update  stored %d bytes  %.1fx the library\n' \
+            "$v:" "$ms" "$wal" "$size" "$(awk -v a="$ms" -v b="$c_ms" 'BEGIN {print a / b}')"
+    fi
+done
+printf '  C library, 1 process: %.2f ms/update (decode state and delta, merge, encode; crdt_rows upsert --bench)\n' "$c_ms"
 read_query="SELECT count(*) FROM (SELECT crdt_merge_agg(s) AS m FROM
     (SELECT state AS s FROM base UNION ALL SELECT delta FROM item_deltas) u) v WHERE m IS NOT NULL"
 for ((r = 0; r < runs; r++)); do time_ms -c "$read_query"; done >"$data/read"
@@ -183,5 +199,4 @@ for ((r = 0; r < runs; r++)); do
     time_ms -c "SELECT count(*) FROM items_pglz WHERE crdt_type(state) IS NOT NULL"
 done >"$data/read1"
 printf '%.1f ms (detoast only)\n' "$(median <"$data/read1")"
-c_ms=$("$rows_tool" upsert --bench "$runs" <"$data/big.tsv" | sed -n 's/^median .* ms_per_update=\([0-9.]*\)/\1/p')
-printf '  C library, 1 process: %.2f ms/update (decode state and delta, merge, encode; crdt_rows upsert --bench)\n' "$c_ms"
+echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
