@@ -65,8 +65,9 @@ static uint64_t arg_u64(FunctionCallInfo fcinfo, int i, uint64_t absent,
   return (uint64_t)v;
 }
 
-/* The update described by the arguments; the state object is `obj` (owner:
- * the replica), the MV-register read context, if any, in *read. */
+/* The update described by arguments 2..6 of `state`'s update. The
+ * MV-register's read context, if one was given, is a new object in *read
+ * (NULL otherwise) that the caller frees once the update is applied. */
 static crdt_update build_update(FunctionCallInfo fcinfo,
                                 const struct varlena *state,
                                 crdt_context **read) {
