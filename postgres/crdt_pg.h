@@ -74,12 +74,15 @@ CRDT_PG_LOCAL void crdt_pg_validate(const void *data, size_t len, const char *do
  * planning pass when it is right. On error frees `obj` and errors out. */
 CRDT_PG_LOCAL struct varlena *crdt_pg_encode(crdt_object *obj, size_t guess);
 
-/* The datum's blob. */
+/* The datum's blob. (The server's macros take non-const pointers; they
+ * only read.) */
 static inline const void *crdt_pg_bytes(const struct varlena *v) {
-  return VARDATA_ANY(v);
+  struct varlena *m = (struct varlena *)(uintptr_t)v;
+  return VARDATA_ANY(m);
 }
 static inline size_t crdt_pg_size(const struct varlena *v) {
-  return VARSIZE_ANY_EXHDR(v);
+  struct varlena *m = (struct varlena *)(uintptr_t)v;
+  return VARSIZE_ANY_EXHDR(m);
 }
 
 #endif /* CRDT_PG_H */

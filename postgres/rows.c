@@ -37,7 +37,7 @@
 
 #include <crdt/crdt.h>
 
-static void die(const char *what, int rc) {
+_Noreturn static void die(const char *what, int rc) {
   fprintf(stderr, "crdt_rows: %s: %s\n", what, rc ? crdt_strerror(rc) : "");
   exit(1);
 }

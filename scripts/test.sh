@@ -2,7 +2,8 @@
 # The full check, as run by CI (.ci/run):
 #   1. gcc, Debug, ASan + UBSan, -Werror: build and run every test (preset asan)
 #   2. clang, Debug, -Werror: build and run every test (preset clang-werror),
-#      so the code is warning-free under both compilers.
+#      so the code is warning-free under both compilers (the PostgreSQL
+#      extension is compiled there too).
 #   3. the PostgreSQL extension (preset postgres: gcc -O2, -Werror, no
 #      sanitizers, since the server cannot load an ASan module): build; as
 #      root, install into the server's directories; then its regression,
