@@ -26,9 +26,11 @@ PG_BIN=$("$PG_CONFIG" --bindir)
 PG_CLUSTERS=()
 PG_BASE=
 
+# Runs a command as the servers' user, from a directory that user can
+# read (the caller's may be /root).
 pg_as_server() {
     if [[ $(id -u) -eq 0 ]]; then
-        runuser -u postgres -- "$@"
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi
@@ -42,7 +44,8 @@ pg_free_port() {
     while (( tries++ < 200 )); do
         port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
         [[ " ${PG_PORTS[*]} " == *" $port "* ]] && continue
-        if [[ -z $(ss -Hltn "sport = :$port" 2>/dev/null) ]]; then
+        # A connection that succeeds means something listens there.
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             PG_PORTS+=("$port")
             PG_PORT=$port
             return 0
@@ -54,10 +57,6 @@ pg_free_port() {
 
 pg_setup() {
     local build=$1
-    if ! command -v ss >/dev/null; then
-        echo "cluster.sh: needs ss (iproute2)" >&2
-        return 1
-    fi
     PG_BASE=$(mktemp -d /tmp/crdt-pg.XXXXXX)
     chmod 755 "$PG_BASE"
     [[ $(id -u) -eq 0 ]] && chown postgres:postgres "$PG_BASE"
@@ -70,9 +69,7 @@ pg_setup() {
 pg_start() {
     local name=$1
     shift
-    local dir=$PG_BASE/$name port
-    pg_free_port || return 1
-    port=$PG_PORT
+    local dir=$PG_BASE/$name attempt
     pg_as_server "$PG_BIN/initdb" -D "$dir" -U postgres --auth=trust \
         -E UTF8 --no-locale >"$PG_BASE/$name.initdb.log" 2>&1 || {
         cat "$PG_BASE/$name.initdb.log" >&2
@@ -80,7 +77,6 @@ pg_start() {
     }
     {
         echo "listen_addresses = '127.0.0.1'"
-        echo "port = $port"
         echo "unix_socket_directories = '$dir'"
         echo "extension_destdir = '$PG_STAGE'"
         echo "fsync = off"
@@ -88,13 +84,21 @@ pg_start() {
         for guc in "$@"; do echo "$guc"; done
     } | pg_as_server tee -a "$dir/postgresql.conf" >/dev/null
     PG_CLUSTERS+=("$name")
-    if ! pg_as_server "$PG_BIN/pg_ctl" -D "$dir" -l "$PG_BASE/$name.log" \
-            -w -t 60 start >/dev/null; then
-        echo "cluster.sh: cluster $name did not start:" >&2
-        pg_log_tail "$name" >&2
-        return 1
-    fi
-    printf -v "PORT_$name" '%s' "$port"
+    # Another program may take the free port before the server binds it:
+    # then try another (the last `port` line of the file counts).
+    for attempt in 1 2 3; do
+        pg_free_port || return 1
+        echo "port = $PG_PORT" | pg_as_server tee -a "$dir/postgresql.conf" >/dev/null
+        if pg_as_server "$PG_BIN/pg_ctl" -D "$dir" -l "$PG_BASE/$name.log" \
+                -w -t 60 start >/dev/null; then
+            printf -v "PORT_$name" '%s' "$PG_PORT"
+            return 0
+        fi
+        grep -q 'could not bind' "$PG_BASE/$name.log" 2>/dev/null || break
+    done
+    echo "cluster.sh: cluster $name did not start:" >&2
+    pg_log_tail "$name" >&2
+    return 1
 }
 
 psql_on() {
