@@ -3,10 +3,12 @@
 # installed. As root, install the missing ones; otherwise print them with the
 # command to run and exit 1. Prints nothing when all is present.
 #
-# Usage: scripts/deps.sh [--clang] [--fuzz] [--coverage]
+# Usage: scripts/deps.sh [--clang] [--fuzz] [--coverage] [--postgres]
 #   --clang     also clang (scripts/test.sh builds with it too)
 #   --fuzz      also clang and libFuzzer (libclang-rt-14-dev) for the fuzz preset
 #   --coverage  also gcovr (scripts/coverage.sh)
+#   --postgres  also the PostgreSQL 15 server, its client and server headers
+#               (the extension in postgres/; scripts/test.sh, bench/postgres.sh)
 set -euo pipefail
 
 packages=(cmake gcc libc6-dev make pkg-config libxxhash-dev libcmocka-dev)
@@ -15,7 +17,8 @@ for arg in "$@"; do
         --clang) packages+=(clang) ;;
         --fuzz) packages+=(clang libclang-rt-14-dev) ;;
         --coverage) packages+=(gcovr) ;;
-        -h|--help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        --postgres) packages+=(postgresql-15 postgresql-client-15 postgresql-server-dev-15) ;;
+        -h|--help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
         *) echo "deps.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
     esac
 done

@@ -2,7 +2,13 @@
 # The full check, as run by CI (.ci/run):
 #   1. gcc, Debug, ASan + UBSan, -Werror: build and run every test (preset asan)
 #   2. clang, Debug, -Werror: build and run every test (preset clang-werror),
-#      so the code is warning-free under both compilers.
+#      so the code is warning-free under both compilers (the PostgreSQL
+#      extension is compiled there too).
+#   3. the PostgreSQL extension (preset postgres: gcc -O2, -Werror, no
+#      sanitizers, since the server cannot load an ASan module): build; as
+#      root, install into the server's directories; then its regression,
+#      upgrade and three-server tests against PostgreSQL 15 clusters that
+#      postgres/test/run.sh starts and stops itself.
 # Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +28,7 @@ report_failure() {
 trap report_failure EXIT
 
 step "checking dependencies"
-scripts/deps.sh --clang
+scripts/deps.sh --clang --postgres
 
 for preset in asan clang-werror; do
     step "$preset: configure"
@@ -33,4 +39,15 @@ for preset in asan clang-werror; do
     ctest --preset "$preset" -j "$jobs"
 done
 
-printf '\nscripts/test.sh: OK: all tests pass (gcc + ASan/UBSan -Werror, clang -Werror)\n'
+step "postgres: configure"
+cmake --preset postgres
+step "postgres: build"
+cmake --build --preset postgres -j "$jobs"
+if [[ $(id -u) -eq 0 ]]; then
+    step "postgres: install into the server's directories"
+    cmake --install build/postgres --component postgres
+fi
+step "postgres: regression, upgrade and three-server tests"
+postgres/test/run.sh build/postgres
+
+printf '\nscripts/test.sh: OK: all tests pass (gcc + ASan/UBSan -Werror, clang -Werror, PostgreSQL 15)\n'

@@ -2,6 +2,8 @@
  * Public version vectors and causal contexts. Both are a replica table plus
  * a kernel context; a version vector simply never has a cloud.
  */
+#include <string.h>
+
 #include "crdt/context.h"
 #include "crdt/vv.h"
 #include "ctx.h"
@@ -255,6 +257,45 @@ int crdt_context_format(const crdt_context *ctx, char *buf, size_t cap,
                         size_t *needed) {
   if (!ctx) return CRDT_EINVAL;
   return dots_format(&ctx->d, buf, cap, needed);
+}
+
+/* One "replica": n member of the vector, or one [replica, n] pair of the
+ * cloud, for crdt_context_format_json. */
+typedef struct json_dots {
+  crdt__text *t;
+  bool first;
+  bool pairs;
+} json_dots;
+
+static int put_json_dot(const char *replica, uint64_t counter, void *user) {
+  json_dots *j = user;
+  if (!j->first) crdt__text_put(j->t, ", ", 2);
+  j->first = false;
+  if (j->pairs) crdt__text_put(j->t, "[", 1);
+  crdt__text_json(j->t, replica, strlen(replica));
+  crdt__text_put(j->t, j->pairs ? ", " : ": ", 2);
+  crdt__text_u64(j->t, counter);
+  if (j->pairs) crdt__text_put(j->t, "]", 1);
+  return 0;
+}
+
+int crdt_context_format_json(const crdt_context *ctx, char *buf, size_t cap,
+                             size_t *needed) {
+  if (!ctx || (!buf && cap)) return CRDT_EINVAL;
+  crdt__text t = {buf, cap, 0};
+  json_dots j = {&t, true, false};
+  crdt__text_str(&t, "{\"vv\": {");
+  int rc = crdt_context_foreach_prefix(ctx, put_json_dot, &j);
+  crdt__text_put(&t, "}", 1);
+  if (!rc && ctx->d.ctx.cloud.count) {
+    j = (json_dots){&t, true, true};
+    crdt__text_str(&t, ", \"cloud\": [");
+    rc = crdt_context_foreach_cloud(ctx, put_json_dot, &j);
+    crdt__text_put(&t, "]", 1);
+  }
+  crdt__text_put(&t, "}", 1);
+  if (rc) return rc;
+  return crdt__text_finish(&t, needed);
 }
 
 /* ---- internal access (vector.h) -------------------------------------------- */

@@ -45,20 +45,51 @@ static void join(crdt_context *dst, const crdt_context *src) {
   assert_int_equal(crdt_context_join(dst, src), 0);
 }
 
-static char *text_of(const crdt_context *c) {
+typedef int (*formatter)(const crdt_context *, char *, size_t, size_t *);
+
+/* The context formatted by `fmt` with the buffer contract: ask for the
+ * size, then format. */
+static char *formatted(const crdt_context *c, formatter fmt) {
   size_t need = 0;
-  assert_int_equal(crdt_context_format(c, NULL, 0, &need), CRDT_ENOSPC);
+  assert_int_equal(fmt(c, NULL, 0, &need), CRDT_ENOSPC);
   char *s = malloc(need + 1);
   assert_non_null(s);
-  assert_int_equal(crdt_context_format(c, s, need + 1, NULL), 0);
+  assert_int_equal(fmt(c, s, need + 1, NULL), 0);
   assert_int_equal(strlen(s), need);
   return s;
 }
 
-static void assert_text(const crdt_context *c, const char *expected) {
-  char *s = text_of(c);
+static void assert_formatted(const crdt_context *c, formatter fmt,
+                             const char *expected) {
+  char *s = formatted(c, fmt);
   assert_string_equal(s, expected);
   free(s);
+}
+
+/* The buffer contract for every buffer shorter than `full`: what fits,
+ * NUL-terminated, nothing written past it, and the full size reported. */
+static void assert_truncates(const crdt_context *c, formatter fmt,
+                             const char *full) {
+  size_t len = strlen(full);
+  char buf[128];
+  assert_true(len < sizeof buf);
+  for (size_t cap = 1; cap <= len; cap++) {
+    memset(buf, '#', sizeof buf);
+    size_t need = 0;
+    assert_int_equal(fmt(c, buf, cap, &need), CRDT_ENOSPC);
+    assert_int_equal(need, len);
+    assert_int_equal(strlen(buf), cap - 1);
+    assert_memory_equal(buf, full, cap - 1);
+    assert_int_equal(buf[cap], '#');
+  }
+}
+
+static void assert_text(const crdt_context *c, const char *expected) {
+  assert_formatted(c, crdt_context_format, expected);
+}
+
+static void assert_json(const crdt_context *c, const char *expected) {
+  assert_formatted(c, crdt_context_format_json, expected);
 }
 
 static uint64_t next_of(const crdt_context *c, const char *replica) {
@@ -122,12 +153,12 @@ static void test_context_compaction_is_per_replica(void **state) {
 static void test_context_duplicates_are_idempotent(void **state) {
   (void)state;
   crdt_context *c = ctx_of("A", 1, "A", 4, NULL);
-  char *before = text_of(c);
+  char *before = formatted(c, crdt_context_format);
   add(c, "A", 1); /* in the prefix */
   add(c, "A", 4); /* in the cloud */
   assert_int_equal(crdt_context_cloud_size(c), 1);
   assert_int_equal(crdt_context_prefix(c, "A"), 1);
-  char *after = text_of(c);
+  char *after = formatted(c, crdt_context_format);
   assert_string_equal(before, after);
   assert_string_equal(after, "{A:1} + {A:4}");
   crdt_context *d = ctx_of("A", 4, "A", 1, "A", 4, "A", 1, NULL);
@@ -286,17 +317,7 @@ static void test_context_format_with_cloud(void **state) {
   crdt_context *c = ctx_of("B", 5, "A", 3, "A", 1, NULL);
   const char *full = "{A:1} + {A:3, B:5}";
   assert_text(c, full);
-  size_t len = strlen(full);
-  char buf[32];
-  for (size_t cap = 1; cap <= len; cap++) {
-    memset(buf, '#', sizeof buf);
-    size_t need = 0;
-    assert_int_equal(crdt_context_format(c, buf, cap, &need), CRDT_ENOSPC);
-    assert_int_equal(need, len);
-    assert_int_equal(strlen(buf), cap - 1);
-    assert_memory_equal(buf, full, cap - 1);
-    assert_int_equal(buf[cap], '#');
-  }
+  assert_truncates(c, crdt_context_format, full);
   crdt_context *e = ctx_new();
   assert_text(e, "{}");
   /* Cloud dots sort by replica id bytes, then counter. */
@@ -306,6 +327,30 @@ static void test_context_format_with_cloud(void **state) {
   crdt_context_free(c);
   crdt_context_free(e);
   crdt_context_free(m);
+}
+
+/* The JSON form: the vector always, the cloud only when there is one, both
+ * in the canonical order of crdt_context_format; ids escaped as values are. */
+static void test_context_format_json(void **state) {
+  (void)state;
+  crdt_context *e = ctx_new();
+  assert_json(e, "{\"vv\": {}}");
+  crdt_context *c = ctx_of("B", 5, "A", 3, "A", 1, "B", 1, "B", 2, NULL);
+  const char *full = "{\"vv\": {\"A\": 1, \"B\": 2}, "
+                     "\"cloud\": [[\"A\", 3], [\"B\", 5]]}";
+  assert_json(c, full);
+  assert_truncates(c, crdt_context_format_json, full);
+  /* A quote, a backslash and a byte that is not UTF-8 stay valid JSON;
+   * the largest counter prints in full. */
+  crdt_context *odd = ctx_of("q\"\\", 1, NULL);
+  assert_int_equal(crdt_context_add(odd, "\xff", UINT64_MAX), 0);
+  assert_json(odd, "{\"vv\": {\"q\\\"\\\\\": 1}, "
+                   "\"cloud\": [[\"\\u00ff\", 18446744073709551615]]}");
+  assert_int_equal(crdt_context_format_json(NULL, NULL, 0, NULL), CRDT_EINVAL);
+  assert_int_equal(crdt_context_format_json(c, NULL, 4, NULL), CRDT_EINVAL);
+  crdt_context_free(e);
+  crdt_context_free(c);
+  crdt_context_free(odd);
 }
 
 static void test_context_copy_is_independent(void **state) {
@@ -328,14 +373,14 @@ static void test_context_invalid_arguments_change_nothing(void **state) {
   memset(long_id, 'x', 65);
   long_id[65] = '\0';
   crdt_context *c = ctx_of("A", 1, "A", 3, NULL);
-  char *before = text_of(c);
+  char *before = formatted(c, crdt_context_format);
   assert_int_equal(crdt_context_add(c, "A", 0), CRDT_EINVAL);
   assert_int_equal(crdt_context_add(c, "B", 0), CRDT_EINVAL);
   assert_int_equal(crdt_context_add(c, NULL, 2), CRDT_EINVAL);
   assert_int_equal(crdt_context_add(c, "", 2), CRDT_EINVAL);
   assert_int_equal(crdt_context_add(c, long_id, 2), CRDT_EINVAL);
   assert_int_equal(crdt_context_add(NULL, "A", 2), CRDT_EINVAL);
-  char *after = text_of(c);
+  char *after = formatted(c, crdt_context_format);
   assert_string_equal(before, after);
   assert_false(crdt_context_has(c, "A", 0));
   assert_false(crdt_context_has(c, NULL, 1));
@@ -511,6 +556,7 @@ int main(void) {
       cmocka_unit_test(test_context_join_clouds_compact),
       cmocka_unit_test(test_context_join_prefix_covers_cloud),
       cmocka_unit_test(test_context_format_with_cloud),
+      cmocka_unit_test(test_context_format_json),
       cmocka_unit_test(test_context_copy_is_independent),
       cmocka_unit_test(test_context_invalid_arguments_change_nothing),
       cmocka_unit_test(test_context_internal_view_round_trip),

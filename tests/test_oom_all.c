@@ -286,6 +286,8 @@ RUN(run_context_text,
 RUN(run_token_decode, crdt_context_decode(f->tblob, f->tblob_len, &f->tok_out))
 RUN(run_token_encode,
     crdt_context_encode(f->tok, f->buf, sizeof f->buf, &(size_t){0}))
+RUN(run_token_json,
+    crdt_context_format_json(f->tok, f->text, sizeof f->text, NULL))
 
 static const struct {
   const char *name;
@@ -306,6 +308,7 @@ static const struct {
     {"context text", run_context_text},
     {"context token decode", run_token_decode},
     {"context token encode", run_token_encode},
+    {"context token json", run_token_json},
 };
 
 RUN(gc_inc, crdt_gcounter_inc(crdt_object_gcounter(f->a), 5, NULL))
@@ -511,7 +514,8 @@ static void check_type(crdt_type type) {
     if (type == CRDT_TYPE_LWWREG && run == run_context_text)
       continue; /* no context: CRDT_ENOTSUP */
     if (type != CRDT_TYPE_MVREG &&
-        (run == run_token_decode || run == run_token_encode))
+        (run == run_token_decode || run == run_token_encode ||
+         run == run_token_json))
       continue; /* tokens are the same for every type: once is enough */
     snprintf(name, sizeof name, "%s: %s", crdt_type_name(type),
              common_runs[i].name);

@@ -103,6 +103,17 @@ CRDT_API int crdt_context_foreach_cloud(const crdt_context *ctx,
 CRDT_API int crdt_context_format(const crdt_context *ctx, char *buf,
                                  size_t cap, size_t *needed);
 
+/** Formats the context as one line of JSON in canonical order: the prefix
+ * vector as an object, then, only when the cloud is not empty, the cloud
+ * dots as [replica, counter] pairs, e.g. `{"vv": {"A": 2, "B": 1}}` or
+ * `{"vv": {"A": 2}, "cloud": [["A", 4], ["C", 7]]}`. Replica ids are JSON
+ * strings escaped as crdt_object_value_json() escapes values (valid UTF-8
+ * as is, other bytes as \u00XX), counters are integers. Same buffer
+ * contract as crdt_vv_format().
+ * @return 0, CRDT_ENOSPC, CRDT_EINVAL or CRDT_ENOMEM. */
+CRDT_API int crdt_context_format_json(const crdt_context *ctx, char *buf,
+                                      size_t cap, size_t *needed);
+
 #ifdef __cplusplus
 }
 #endif
