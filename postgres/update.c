@@ -18,10 +18,15 @@
  *   6 context  crdt    MV-register: the state the value was read from; its
  *                      causal context is what the write supersedes (NULL:
  *                      everything the state has seen)
- * A later version adds a map field path as argument 7 (PG_NARGS() > 7).
+ *   7 path     text[]  map (version 0.2): the field's path, from a field of
+ *                      the root map down to the field (NULL: none)
+ *   8 field    text    map: the field's type, "counter", "orset", "mvreg",
+ *                      "lwwreg", "flag" or "map" (NULL: none)
  */
 #include "crdt_pg.h"
 
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 
 /* Splits "type.op" or "op"; errors out on an unknown op or type, or on a
@@ -33,8 +38,9 @@ static crdt_op parse_op(const char *spec, const struct varlena *state) {
   if (crdt_op_from_name(name, &op) != 0)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("crdt: unknown operation \"%s\"", spec),
-                    errhint("Operations: inc, dec, add, rm, set, optionally "
-                            "qualified by a type, as in orset.add.")));
+                    errhint("Operations: inc, dec, add, rm, set, enable, "
+                            "disable, del, optionally qualified by a type, "
+                            "as in orset.add.")));
   if (dot) {
     char *type_name = pnstrdup(spec, (Size)(dot - spec));
     crdt_type want = crdt_pg_type_named(type_name);
@@ -65,7 +71,44 @@ static uint64_t arg_u64(FunctionCallInfo fcinfo, int i, uint64_t absent,
   return (uint64_t)v;
 }
 
-/* The update described by arguments 2..6 of `state`'s update. The
+/* A map field's path (argument 7) and type (argument 8), into u. The
+ * names are the array's elements as bytes (NULL elements are refused); the
+ * library checks the depth. */
+static void field_of(FunctionCallInfo fcinfo, crdt_update *u) {
+  if (PG_NARGS() > 7 && !PG_ARGISNULL(7)) {
+    ArrayType *a = PG_GETARG_ARRAYTYPE_P(7);
+    Datum *elems;
+    bool *nulls;
+    int n;
+    if (ARR_NDIM(a) > 1)
+      ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                      errmsg("crdt: a field path is a one-dimensional array "
+                             "of names")));
+    deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+    crdt_bytes *names = palloc0(sizeof *names * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) {
+      if (nulls[i])
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                        errmsg("crdt: a field path holds no NULL names")));
+      struct varlena *name = pg_detoast_datum_packed(
+          (struct varlena *)DatumGetPointer(elems[i]));
+      names[i] = (crdt_bytes){crdt_pg_bytes(name), crdt_pg_size(name)};
+    }
+    u->path = (crdt_path){names, (size_t)n};
+  }
+  if (PG_NARGS() > 8 && !PG_ARGISNULL(8)) {
+    char *name = text_to_cstring(PG_GETARG_TEXT_PP(8));
+    crdt_field_type type;
+    if (crdt_field_type_from_name(name, &type) != 0)
+      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                      errmsg("crdt: unknown field type \"%s\"", name),
+                      errhint("Field types: counter, orset, mvreg, lwwreg, "
+                              "flag, map.")));
+    u->field = type;
+  }
+}
+
+/* The update described by arguments 2..8 of `state`'s update. The
  * MV-register's read context, if one was given, is a new object in *read
  * (NULL otherwise) that the caller frees once the update is applied. */
 static crdt_update build_update(FunctionCallInfo fcinfo,
@@ -79,6 +122,7 @@ static crdt_update build_update(FunctionCallInfo fcinfo,
   }
   u.n = arg_u64(fcinfo, 4, 1, 1, "n");
   u.time = arg_u64(fcinfo, 5, 0, 0, "time");
+  field_of(fcinfo, &u);
   *read = NULL;
   if (PG_NARGS() > 6 && !PG_ARGISNULL(6)) {
     crdt_object *seen = crdt_pg_decode(PG_GETARG_VARLENA_PP(6), NULL,
