@@ -101,9 +101,45 @@ static void test_map_encode_delta_of_markers_only(void **state) {
   crdt_map_free(d);
 }
 
+/* map.h: crdt_map_counter_value returns CRDT_ERANGE with the value clamped
+ * when the exact sum is outside int64 (two replicas each near INT64_MAX);
+ * it returned 0 with the clamped value. The exact sum still counts: one
+ * decrement brings it back in range. */
+static void test_map_counter_value_out_of_range_is_erange(void **state) {
+  (void)state;
+  crdt_map *a = new_map("A"), *b = new_map("B");
+  crdt_path p = CRDT_PATH("n");
+  assert_int_equal(crdt_map_counter_inc(a, p, INT64_MAX, NULL), 0);
+  assert_int_equal(crdt_map_counter_inc(b, p, 5, NULL), 0);
+  assert_int_equal(crdt_map_merge(a, b), 0);
+  int64_t v = 0;
+  assert_int_equal(crdt_map_counter_value(a, p, &v), CRDT_ERANGE);
+  assert_true(v == INT64_MAX);
+  /* no further increment fits; a decrement does */
+  assert_int_equal(crdt_map_counter_inc(a, p, 1, NULL), CRDT_ERANGE);
+  assert_int_equal(crdt_map_counter_dec(a, p, 5, NULL), 0);
+  assert_int_equal(crdt_map_counter_value(a, p, &v), 0);
+  assert_true(v == INT64_MAX);
+  /* below: -2^63 exactly is in range, one less is not */
+  crdt_map *c = new_map("C"), *d = new_map("D");
+  assert_int_equal(crdt_map_counter_dec(c, p, INT64_MAX, NULL), 0);
+  assert_int_equal(crdt_map_counter_dec(c, p, 1, NULL), 0);
+  assert_int_equal(crdt_map_counter_value(c, p, &v), 0);
+  assert_true(v == INT64_MIN);
+  assert_int_equal(crdt_map_counter_dec(d, p, 1, NULL), 0);
+  assert_int_equal(crdt_map_merge(c, d), 0);
+  assert_int_equal(crdt_map_counter_value(c, p, &v), CRDT_ERANGE);
+  assert_true(v == INT64_MIN);
+  crdt_map_free(a);
+  crdt_map_free(b);
+  crdt_map_free(c);
+  crdt_map_free(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_map_encode_delta_of_markers_only),
+      cmocka_unit_test(test_map_counter_value_out_of_range_is_erange),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
