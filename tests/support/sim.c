@@ -11,57 +11,96 @@
 
 #include "model.h"
 
+static void sim_vfailf(sim_fail_fn fail, const char *fmt, va_list ap) {
+  static char msg[8192];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  fail(msg);
+  abort(); /* the hook must not return */
+}
+
+void sim_failf(sim_fail_fn fail, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  sim_vfailf(fail, fmt, ap);
+  va_end(ap);
+}
+
 static void simfail(sim *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void simfail(sim *s, const char *fmt, ...) {
-  static char msg[8192];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  sim_vfailf(s->fail, fmt, ap);
   va_end(ap);
-  s->fail(msg);
-  abort(); /* the hook must not return */
 }
 
-#define SIM_OK(s, expr)                                                        \
+#define FAIL_OK(fail, expr)                                                    \
   do {                                                                         \
     int rc_ = (expr);                                                          \
-    if (rc_) simfail(s, "%s: %s", #expr, crdt_err_name(rc_));                  \
+    if (rc_) sim_failf(fail, "%s: %s", #expr, crdt_err_name(rc_));            \
   } while (0)
+#define SIM_OK(s, expr) FAIL_OK((s)->fail, expr)
 
-/* Formats with the library's buffer contract into a malloc'd string. */
-static char *lib_text(sim *s, const crdt_object *o,
-                      int (*fmt)(const crdt_object *, char *, size_t,
-                                 size_t *)) {
+char *sim_text(sim_fail_fn fail, const crdt_object *o,
+               int (*fmt)(const crdt_object *, char *, size_t, size_t *)) {
   size_t need = 0;
   int rc = fmt(o, NULL, 0, &need);
   if (rc == CRDT_ENOTSUP) return NULL;
-  if (rc != CRDT_ENOSPC) simfail(s, "size query: %s", crdt_err_name(rc));
+  if (rc != CRDT_ENOSPC) sim_failf(fail, "size query: %s", crdt_err_name(rc));
   char *t = malloc(need + 1);
-  if (!t) simfail(s, "out of memory");
-  SIM_OK(s, fmt(o, t, need + 1, NULL));
+  if (!t) sim_failf(fail, "out of memory");
+  FAIL_OK(fail, fmt(o, t, need + 1, NULL));
   return t;
 }
 
-static uint8_t *lib_encode(sim *s, const crdt_object *o, size_t *len) {
+uint8_t *sim_encode(sim_fail_fn fail, const crdt_object *o, size_t *len) {
   size_t need = 0;
   int rc = crdt_encode(o, NULL, 0, &need);
-  if (rc != CRDT_ENOSPC) simfail(s, "encode size: %s", crdt_err_name(rc));
+  if (rc != CRDT_ENOSPC) sim_failf(fail, "encode size: %s", crdt_err_name(rc));
   uint8_t *b = malloc(need);
-  if (!b) simfail(s, "out of memory");
-  SIM_OK(s, crdt_encode(o, b, need, len));
-  if (*len != need) simfail(s, "encode: size changed");
+  if (!b) sim_failf(fail, "out of memory");
+  FAIL_OK(fail, crdt_encode(o, b, need, len));
+  if (*len != need) sim_failf(fail, "encode: size changed");
   return b;
 }
 
-static crdt_object *lib_decode(sim *s, const uint8_t *b, size_t len,
-                               const char *owner) {
+crdt_object *sim_decode(sim_fail_fn fail, const uint8_t *b, size_t len,
+                        const char *owner, crdt_type type) {
   crdt_object *o = NULL;
-  SIM_OK(s, crdt_decode(b, len, owner, &o));
-  if (crdt_object_type(o) != s->m.type) simfail(s, "decode: wrong type");
+  FAIL_OK(fail, crdt_decode(b, len, owner, &o));
+  if (crdt_object_type(o) != type) sim_failf(fail, "decode: wrong type");
   return o;
 }
+
+crdt_object *sim_join(sim_fail_fn fail, const crdt_object *a,
+                      const crdt_object *b) {
+  crdt_object *j = NULL;
+  FAIL_OK(fail, crdt_object_copy(a, &j));
+  FAIL_OK(fail, crdt_object_merge(j, b));
+  return j;
+}
+
+void sim_same_state(sim_fail_fn fail, const crdt_object *a,
+                    const crdt_object *b, const char *law) {
+  if (!crdt_object_equal(a, b)) {
+    char *ta = sim_text(fail, a, crdt_object_value_json);
+    char *tb = sim_text(fail, b, crdt_object_value_json);
+    sim_failf(fail, "%s violated: %s vs %s", law, ta, tb);
+  }
+  size_t la, lb;
+  uint8_t *ba = sim_encode(fail, a, &la), *bb = sim_encode(fail, b, &lb);
+  if (la != lb || memcmp(ba, bb, la) != 0)
+    sim_failf(fail, "%s: equal states encode differently", law);
+  free(ba);
+  free(bb);
+}
+
+#define lib_text(s, o, fmt) sim_text((s)->fail, o, fmt)
+#define lib_encode(s, o, len) sim_encode((s)->fail, o, len)
+#define lib_decode(s, b, len, owner) sim_decode((s)->fail, b, len, owner, (s)->m.type)
+#define lib_join(s, a, b) sim_join((s)->fail, a, b)
+#define same_state(s, a, b, law) sim_same_state((s)->fail, a, b, law)
 
 static crdt_object *lib_new(sim *s, const char *owner) {
   crdt_object *o = NULL;
@@ -393,29 +432,6 @@ void sim_take_token(sim *s, unsigned r, unsigned slot, int join) {
   crdt_context_free(s->tok[slot]);
   s->tok[slot] = c;
   s->tokset[slot] = set;
-}
-
-static crdt_object *lib_join(sim *s, const crdt_object *a,
-                             const crdt_object *b) {
-  crdt_object *j = NULL;
-  SIM_OK(s, crdt_object_copy(a, &j));
-  SIM_OK(s, crdt_object_merge(j, b));
-  return j;
-}
-
-static void same_state(sim *s, const crdt_object *a, const crdt_object *b,
-                       const char *law) {
-  if (!crdt_object_equal(a, b)) {
-    char *ta = lib_text(s, a, crdt_object_value_json);
-    char *tb = lib_text(s, b, crdt_object_value_json);
-    simfail(s, "%s violated: %s vs %s", law, ta, tb);
-  }
-  size_t la, lb;
-  uint8_t *ba = lib_encode(s, a, &la), *bb = lib_encode(s, b, &lb);
-  if (la != lb || memcmp(ba, bb, la) != 0)
-    simfail(s, "%s: equal states encode differently", law);
-  free(ba);
-  free(bb);
 }
 
 void sim_check_final(sim *s) {
