@@ -519,6 +519,257 @@ static void test_map_known_issue_equal_context_unequal_state(void **state) {
   ms_free(s);
 }
 
+/* ---- API behaviour ----------------------------------------------------------------- */
+
+/* Every mutator with path `p` and delta `delta` (NULL: a fresh delta map,
+ * checked to stay empty): all must return `want` and change nothing. */
+static void assert_all_updates_to(crdt_map *m, crdt_path p, crdt_map *delta,
+                                  int want) {
+  size_t before_len, after_len;
+  uint8_t *before = encode(m, &before_len);
+  crdt_map *d = delta ? delta : new_map(NULL);
+  assert_int_equal(crdt_map_counter_inc(m, p, 1, d), want);
+  assert_int_equal(crdt_map_counter_dec(m, p, 1, d), want);
+  assert_int_equal(crdt_map_orset_add(m, p, "x", 1, d), want);
+  assert_int_equal(crdt_map_mvreg_set(m, p, "x", 1, d), want);
+  assert_int_equal(crdt_map_lwwreg_set(m, p, "x", 1, 5, d), want);
+  assert_int_equal(crdt_map_flag_enable(m, p, d), want);
+  if (want != CRDT_ENOREPLICA) { /* these find nothing to remove first */
+    assert_int_equal(crdt_map_orset_remove(m, p, "x", 1, d), want);
+    assert_int_equal(crdt_map_flag_disable(m, p, d), want);
+    assert_int_equal(crdt_map_remove(m, p, CRDT_FIELD_COUNTER, d), want);
+  }
+  uint8_t *after = encode(m, &after_len);
+  assert_int_equal(before_len, after_len);
+  assert_memory_equal(before, after, before_len);
+  if (!delta) {
+    assert_value(d, "[]");
+    assert_context(d, "{}");
+    crdt_map_free(d);
+  }
+  free(before);
+  free(after);
+}
+
+static void assert_all_updates(crdt_map *m, crdt_path p, int want) {
+  assert_all_updates_to(m, p, NULL, want);
+}
+
+static void test_map_path_validation(void **state) {
+  (void)state;
+  crdt_map *m = new_map("A");
+  crdt_bytes names[CRDT_MAP_DEPTH_MAX + 1];
+  for (size_t i = 0; i <= CRDT_MAP_DEPTH_MAX; i++) names[i] = CRDT_STR("n");
+  assert_all_updates(m, (crdt_path){names, 0}, CRDT_EINVAL);
+  assert_all_updates(m, (crdt_path){NULL, 1}, CRDT_EINVAL);
+  assert_all_updates(m, (crdt_path){names, CRDT_MAP_DEPTH_MAX + 1},
+                     CRDT_EINVAL);
+  /* a name of UINT32_MAX bytes, first and last (never read) */
+  crdt_bytes huge[2] = {{"n", (size_t)UINT32_MAX}, {"n", 1}};
+  assert_all_updates(m, (crdt_path){huge, 2}, CRDT_EINVAL);
+  crdt_bytes huge_last[2] = {{"n", 1}, {"n", (size_t)UINT32_MAX}};
+  assert_all_updates(m, (crdt_path){huge_last, 2}, CRDT_EINVAL);
+  crdt_bytes null_name[1] = {{NULL, 3}};
+  assert_all_updates(m, (crdt_path){null_name, 1}, CRDT_EINVAL);
+  /* an unknown field type, NULL data with a size */
+  assert_int_equal(crdt_map_remove(m, CRDT_PATH("n"), (crdt_field_type)7,
+                                   NULL),
+                   CRDT_EINVAL);
+  assert_int_equal(crdt_map_remove(m, CRDT_PATH("n"), (crdt_field_type)0,
+                                   NULL),
+                   CRDT_EINVAL);
+  assert_int_equal(crdt_map_orset_add(m, CRDT_PATH("n"), NULL, 2, NULL),
+                   CRDT_EINVAL);
+  assert_int_equal(crdt_map_mvreg_set(m, CRDT_PATH("n"), NULL, 2, NULL),
+                   CRDT_EINVAL);
+  assert_int_equal(crdt_map_counter_inc(NULL, CRDT_PATH("n"), 1, NULL),
+                   CRDT_EINVAL);
+  /* readers: invalid paths read as absent */
+  assert_false(crdt_map_has(m, (crdt_path){names, CRDT_MAP_DEPTH_MAX + 1},
+                            CRDT_FIELD_MAP));
+  assert_false(crdt_map_has(m, (crdt_path){huge, 2}, CRDT_FIELD_COUNTER));
+  unsigned n = 0;
+  assert_int_equal(crdt_map_fields(m, (crdt_path){names,
+                                                  CRDT_MAP_DEPTH_MAX + 1},
+                                   count_field, &n),
+                   CRDT_EINVAL);
+  /* the deepest path works, and the empty name */
+  assert_int_equal(
+      crdt_map_counter_inc(m, (crdt_path){names, CRDT_MAP_DEPTH_MAX}, 3, NULL),
+      0);
+  int64_t v = 0;
+  assert_int_equal(
+      crdt_map_counter_value(m, (crdt_path){names, CRDT_MAP_DEPTH_MAX}, &v), 0);
+  assert_int_equal(v, 3);
+  assert_true(crdt_map_has(m, (crdt_path){names, CRDT_MAP_DEPTH_MAX - 1},
+                           CRDT_FIELD_MAP));
+  assert_int_equal(crdt_map_flag_enable(m, CRDT_PATH(""), NULL), 0);
+  assert_true(crdt_map_flag_enabled(m, CRDT_PATH("")));
+  assert_round_trip(m);
+  crdt_map_free(m);
+}
+
+/* Removing what this replica does not see: CRDT_ENOENT, nothing changes,
+ * no dot (the next update takes counter 2). */
+static void test_map_enoent_changes_nothing_and_makes_no_dot(void **state) {
+  (void)state;
+  crdt_map *m = new_map("A");
+  assert_int_equal(crdt_map_orset_add(m, CRDT_PATH("m", "s"), "x", 1, NULL),
+                   0);
+  size_t len, len2;
+  uint8_t *before = encode(m, &len);
+  crdt_map *d = new_map(NULL);
+  assert_int_equal(crdt_map_orset_remove(m, CRDT_PATH("m", "s"), "y", 1, d),
+                   CRDT_ENOENT);
+  assert_int_equal(crdt_map_orset_remove(m, CRDT_PATH("m", "t"), "x", 1, d),
+                   CRDT_ENOENT);
+  assert_int_equal(crdt_map_orset_remove(m, CRDT_PATH("q", "s"), "x", 1, d),
+                   CRDT_ENOENT);
+  assert_int_equal(crdt_map_flag_disable(m, CRDT_PATH("m", "f"), d),
+                   CRDT_ENOENT);
+  assert_int_equal(crdt_map_remove(m, CRDT_PATH("m", "s"), CRDT_FIELD_MVREG, d),
+                   CRDT_ENOENT); /* same name, other type */
+  assert_int_equal(crdt_map_remove(m, CRDT_PATH("m"), CRDT_FIELD_ORSET, d),
+                   CRDT_ENOENT);
+  assert_int_equal(crdt_map_remove(m, CRDT_PATH("m", "s", "z"),
+                                   CRDT_FIELD_MAP, d),
+                   CRDT_ENOENT); /* through a set, not a map */
+  assert_int_equal(crdt_map_remove(m, CRDT_PATH("x"), CRDT_FIELD_MAP, d),
+                   CRDT_ENOENT);
+  uint8_t *after = encode(m, &len2);
+  assert_int_equal(len, len2);
+  assert_memory_equal(before, after, len);
+  assert_value(d, "[]");
+  assert_context(d, "{}");
+  assert_int_equal(crdt_map_flag_enable(m, CRDT_PATH("f"), d), 0);
+  assert_context(d, "{} + {A:2}"); /* the delta names its own dot only */
+  assert_context(m, "{A:2}");
+  /* an emptied set reads as absent, and removing it again is ENOENT */
+  assert_int_equal(crdt_map_orset_remove(m, CRDT_PATH("m", "s"), "x", 1, NULL),
+                   0);
+  assert_false(crdt_map_has(m, CRDT_PATH("m"), CRDT_FIELD_MAP));
+  assert_int_equal(crdt_map_remove(m, CRDT_PATH("m"), CRDT_FIELD_MAP, NULL),
+                   CRDT_ENOENT);
+  free(before);
+  free(after);
+  crdt_map_free(m);
+  crdt_map_free(d);
+}
+
+/* Delta arguments: NULL is fine; another type's object: CRDT_ETYPE (also
+ * through crdt_object_update); the map itself: CRDT_EINVAL; a map without
+ * a replica id cannot update: CRDT_ENOREPLICA. Nothing changes. */
+static void test_map_delta_arguments(void **state) {
+  (void)state;
+  crdt_map *m = new_map("A");
+  crdt_orset *other = NULL;
+  assert_int_equal(crdt_orset_new(NULL, &other), 0);
+  crdt_map *wrong = (crdt_map *)(void *)other; /* what a C caller can do */
+  crdt_path p = CRDT_PATH("c");
+  assert_int_equal(crdt_map_counter_inc(m, p, 1, NULL), 0);
+  assert_int_equal(crdt_map_flag_enable(m, p, NULL), 0);
+  assert_int_equal(crdt_map_orset_add(m, p, "x", 1, NULL), 0);
+  assert_all_updates_to(m, p, wrong, CRDT_ETYPE);
+  assert_all_updates_to(m, p, m, CRDT_EINVAL);
+  crdt_update u = {0};
+  u.op = CRDT_OP_INC;
+  u.path = p;
+  u.field = CRDT_FIELD_COUNTER;
+  assert_int_equal(crdt_object_update(crdt_map_object(m), &u,
+                                      crdt_orset_object(other)),
+                   CRDT_ETYPE);
+  assert_int_equal(crdt_object_update(crdt_map_object(m), &u,
+                                      crdt_map_object(m)),
+                   CRDT_EINVAL);
+  assert_context(m, "{A:3}");
+  crdt_map *none = new_map(NULL);
+  assert_all_updates(none, p, CRDT_ENOREPLICA);
+  assert_int_equal(crdt_map_merge(none, m), 0); /* now it holds fields */
+  assert_all_updates(none, p, CRDT_ENOREPLICA);
+  assert_int_equal(crdt_map_remove(none, p, CRDT_FIELD_COUNTER, NULL),
+                   CRDT_ENOREPLICA);
+  assert_int_equal(crdt_object_update(crdt_map_object(none), &u, NULL),
+                   CRDT_ENOREPLICA);
+  crdt_map_free(none);
+  crdt_map_free(m);
+  crdt_orset_free(other);
+}
+
+/* Counter amounts: 0 is CRDT_EINVAL, past INT64_MAX CRDT_ERANGE, and a
+ * change that would take this replica's view past int64 CRDT_ERANGE. */
+static void test_map_counter_overflow_erange(void **state) {
+  (void)state;
+  crdt_map *m = new_map("A");
+  crdt_path p = CRDT_PATH("m", "c");
+  assert_int_equal(crdt_map_counter_inc(m, p, 0, NULL), CRDT_EINVAL);
+  assert_int_equal(crdt_map_counter_dec(m, p, 0, NULL), CRDT_EINVAL);
+  assert_int_equal(crdt_map_counter_inc(m, p, (uint64_t)INT64_MAX + 1, NULL),
+                   CRDT_ERANGE);
+  assert_int_equal(crdt_map_counter_dec(m, p, (uint64_t)INT64_MAX + 1, NULL),
+                   CRDT_ERANGE);
+  assert_int_equal(crdt_map_counter_inc(m, p, (uint64_t)INT64_MAX, NULL), 0);
+  assert_int_equal(crdt_map_counter_inc(m, p, 1, NULL), CRDT_ERANGE);
+  assert_context(m, "{A:1}");
+  assert_int_equal(crdt_map_counter_dec(m, p, (uint64_t)INT64_MAX, NULL), 0);
+  assert_int_equal(crdt_map_counter_dec(m, p, (uint64_t)INT64_MAX, NULL), 0);
+  assert_int_equal(crdt_map_counter_dec(m, p, 1, NULL), 0);
+  assert_int_equal(crdt_map_counter_dec(m, p, 1, NULL), CRDT_ERANGE);
+  int64_t v = 0;
+  assert_int_equal(crdt_map_counter_value(m, p, &v), 0);
+  assert_true(v == INT64_MIN);
+  /* after a remove the count starts again from zero */
+  assert_int_equal(crdt_map_remove(m, p, CRDT_FIELD_COUNTER, NULL), 0);
+  assert_int_equal(crdt_map_counter_inc(m, p, (uint64_t)INT64_MAX, NULL), 0);
+  crdt_map_free(m);
+}
+
+static int collect_names(crdt_bytes name, crdt_field_type type, void *user) {
+  char *out = user;
+  size_t at = strlen(out);
+  snprintf(out + at, 256 - at, "%s%.*s:%s", at ? " " : "", (int)name.size,
+           (const char *)name.data, crdt_field_type_name(type));
+  return 0;
+}
+
+/* CRDT_PATH takes 1 to 8 names; each makes the path it says. */
+static void test_map_path_macro_1_to_8_names(void **state) {
+  (void)state;
+  crdt_map *m = new_map("A");
+  crdt_path p[8] = {
+      CRDT_PATH("a"),
+      CRDT_PATH("a", "b"),
+      CRDT_PATH("a", "b", "c"),
+      CRDT_PATH("a", "b", "c", "d"),
+      CRDT_PATH("a", "b", "c", "d", "e"),
+      CRDT_PATH("a", "b", "c", "d", "e", "f"),
+      CRDT_PATH("a", "b", "c", "d", "e", "f", "g"),
+      CRDT_PATH("a", "b", "c", "d", "e", "f", "g", "h"),
+  };
+  for (size_t i = 0; i < 8; i++) {
+    assert_int_equal(p[i].depth, i + 1);
+    for (size_t j = 0; j <= i; j++) {
+      assert_int_equal(p[i].names[j].size, 1);
+      assert_int_equal(((const char *)p[i].names[j].data)[0], 'a' + (int)j);
+    }
+    assert_int_equal(crdt_map_counter_inc(m, p[i], i + 1, NULL), 0);
+  }
+  for (size_t i = 0; i < 8; i++) {
+    int64_t v = 0;
+    assert_int_equal(crdt_map_counter_value(m, p[i], &v), 0);
+    assert_int_equal(v, (int64_t)i + 1);
+    char names[256] = "";
+    assert_int_equal(crdt_map_fields(m, p[i], collect_names, names), 0);
+    char want[32] = "";
+    const char x = (char)('a' + i + 1);
+    if (i < 6)
+      snprintf(want, sizeof want, "%c:counter %c:map", x, x);
+    else if (i == 6)
+      snprintf(want, sizeof want, "%c:counter", x);
+    assert_string_equal(names, want);
+  }
+  crdt_map_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_map_encode_delta_of_markers_only),
@@ -538,6 +789,11 @@ int main(void) {
       cmocka_unit_test(
           test_map_riak_99_remove_before_its_updates_no_resurrection),
       cmocka_unit_test(test_map_known_issue_equal_context_unequal_state),
+      cmocka_unit_test(test_map_path_validation),
+      cmocka_unit_test(test_map_enoent_changes_nothing_and_makes_no_dot),
+      cmocka_unit_test(test_map_delta_arguments),
+      cmocka_unit_test(test_map_counter_overflow_erange),
+      cmocka_unit_test(test_map_path_macro_1_to_8_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
