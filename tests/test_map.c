@@ -770,6 +770,194 @@ static void test_map_path_macro_1_to_8_names(void **state) {
   crdt_map_free(m);
 }
 
+static int stop_after(crdt_bytes item, void *user) {
+  (void)item;
+  return ++*(int *)user == 2 ? 7 : 0;
+}
+
+static int stop_field(crdt_bytes name, crdt_field_type type, void *user) {
+  (void)name;
+  (void)type;
+  return ++*(int *)user == 2 ? 9 : 0;
+}
+
+static int never(crdt_bytes item, void *user) {
+  (void)item;
+  (void)user;
+  fail_msg("called for an absent field");
+  return 0;
+}
+
+static int never_field(crdt_bytes name, crdt_field_type type, void *user) {
+  (void)name;
+  (void)type;
+  (void)user;
+  fail_msg("called for an absent map");
+  return 0;
+}
+
+/* Readers of fields that are not there, including paths that go through a
+ * field that is not a map: absent, never an error or a crash. */
+static void test_map_readers_on_absent_fields(void **state) {
+  (void)state;
+  crdt_map *m = new_map("A");
+  assert_int_equal(crdt_map_counter_inc(m, CRDT_PATH("c"), 2, NULL), 0);
+  crdt_path absent[] = {CRDT_PATH("x"), CRDT_PATH("c", "x"),
+                        CRDT_PATH("m", "c")};
+  for (size_t i = 0; i < 3; i++) {
+    crdt_path p = absent[i];
+    for (unsigned t = CRDT_FIELD_COUNTER; t <= CRDT_FIELD_MAP; t++)
+      assert_false(crdt_map_has(m, p, (crdt_field_type)t));
+    int64_t v = 5;
+    assert_int_equal(crdt_map_counter_value(m, p, &v), CRDT_ENOENT);
+    assert_int_equal(v, 0);
+    assert_false(crdt_map_orset_contains(m, p, "x", 1));
+    assert_false(crdt_map_flag_enabled(m, p));
+    crdt_bytes val = {"?", 1};
+    uint64_t ts = 9;
+    assert_int_equal(crdt_map_lwwreg_get(m, p, &val, &ts), CRDT_ENOENT);
+    assert_int_equal(crdt_map_items(m, p, CRDT_FIELD_ORSET, never, NULL), 0);
+    assert_int_equal(crdt_map_items(m, p, CRDT_FIELD_MVREG, never, NULL), 0);
+    assert_int_equal(crdt_map_fields(m, p, never_field, NULL), 0);
+  }
+  /* the counter is not a flag, a set or a map */
+  assert_false(crdt_map_flag_enabled(m, CRDT_PATH("c")));
+  assert_int_equal(crdt_map_fields(m, CRDT_PATH("c"), never_field, NULL), 0);
+  assert_int_equal(crdt_map_items(m, CRDT_PATH("c"), CRDT_FIELD_COUNTER, never,
+                                  NULL),
+                   CRDT_EINVAL);
+  assert_int_equal(crdt_map_counter_value(NULL, CRDT_PATH("c"), NULL),
+                   CRDT_EINVAL);
+  assert_int_equal(crdt_map_lwwreg_get(NULL, CRDT_PATH("c"), NULL, NULL),
+                   CRDT_EINVAL);
+  assert_int_equal(crdt_map_fields(m, CRDT_PATH("c"), NULL, NULL),
+                   CRDT_EINVAL);
+  crdt_map_free(m);
+}
+
+/* Fields walk by name bytes (the shorter first on a common prefix), then
+ * by type code; items by bytes; a non-zero return stops either walk and
+ * is returned. */
+static void test_map_fields_and_items_order_and_early_stop(void **state) {
+  (void)state;
+  crdt_map *m = new_map("A");
+  const char *order[] = {"b", "ab", "a", "", "\xff", "a\x01"};
+  for (size_t i = 0; i < 6; i++) {
+    assert_int_equal(crdt_map_flag_enable(m, CRDT_PATH(order[i]), NULL), 0);
+    assert_int_equal(crdt_map_counter_inc(m, CRDT_PATH(order[i]), 1, NULL), 0);
+  }
+  assert_int_equal(crdt_map_orset_add(m, CRDT_PATH("a", "s"), "y", 1, NULL), 0);
+  assert_int_equal(crdt_map_orset_add(m, CRDT_PATH("a", "s"), "x", 1, NULL), 0);
+  assert_int_equal(crdt_map_orset_add(m, CRDT_PATH("a", "s"), "xy", 2, NULL), 0);
+  assert_int_equal(crdt_map_orset_add(m, CRDT_PATH("a", "s"), "", 0, NULL), 0);
+  char names[256] = "";
+  assert_int_equal(crdt_map_fields(m, (crdt_path){NULL, 0}, collect_names,
+                                   names),
+                   0);
+  assert_string_equal(names, ":counter :flag a:counter a:flag a:map "
+                             "a\x01:counter a\x01:flag ab:counter ab:flag "
+                             "b:counter b:flag \xff:counter \xff:flag");
+  assert_value(m, "[{\"name\": \"\", \"type\": \"counter\", \"value\": 1}, "
+                  "{\"name\": \"\", \"type\": \"flag\", \"value\": true}, "
+                  "{\"name\": \"a\", \"type\": \"counter\", \"value\": 1}, "
+                  "{\"name\": \"a\", \"type\": \"flag\", \"value\": true}, "
+                  "{\"name\": \"a\", \"type\": \"map\", \"value\": "
+                  "[{\"name\": \"s\", \"type\": \"orset\", \"value\": "
+                  "[\"\", \"x\", \"xy\", \"y\"]}]}, "
+                  "{\"name\": \"a\\u0001\", \"type\": \"counter\", \"value\": 1}, "
+                  "{\"name\": \"a\\u0001\", \"type\": \"flag\", \"value\": true}, "
+                  "{\"name\": \"ab\", \"type\": \"counter\", \"value\": 1}, "
+                  "{\"name\": \"ab\", \"type\": \"flag\", \"value\": true}, "
+                  "{\"name\": \"b\", \"type\": \"counter\", \"value\": 1}, "
+                  "{\"name\": \"b\", \"type\": \"flag\", \"value\": true}, "
+                  "{\"name\": \"\\u00ff\", \"type\": \"counter\", \"value\": 1}, "
+                  "{\"name\": \"\\u00ff\", \"type\": \"flag\", \"value\": true}]");
+  int calls = 0;
+  assert_int_equal(crdt_map_fields(m, (crdt_path){NULL, 0}, stop_field, &calls),
+                   9);
+  assert_int_equal(calls, 2);
+  calls = 0;
+  assert_int_equal(crdt_map_items(m, CRDT_PATH("a", "s"), CRDT_FIELD_ORSET,
+                                  stop_after, &calls),
+                   7);
+  assert_int_equal(calls, 2);
+  crdt_map_free(m);
+}
+
+/* Does `needle` occur in the bytes? */
+static bool contains_bytes(const uint8_t *b, size_t len, const char *needle) {
+  size_t n = strlen(needle);
+  for (size_t i = 0; i + n <= len; i++)
+    if (memcmp(b + i, needle, n) == 0) return true;
+  return false;
+}
+
+/* Keyed deltas: a field remove's delta lists every key below the field (as
+ * markers) and nothing else, so joining it costs what it lists; a nested
+ * update's delta is its path and one dot. Both are byte-identical whether
+ * the map holds 1 or 500 other fields (built with the same number of
+ * updates, so the dots are the same). */
+static void test_map_keyed_delta_sizes(void **state) {
+  (void)state;
+  crdt_map *big = new_map("A"), *small = new_map("A");
+  crdt_path cnt = CRDT_PATH("other");
+  for (unsigned i = 0; i < 500; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "field-%u", i);
+    assert_int_equal(crdt_map_counter_inc(big, CRDT_PATH(name), 1, NULL), 0);
+    assert_int_equal(crdt_map_counter_inc(small, cnt, 1, NULL), 0);
+  }
+  crdt_map *maps[2] = {big, small};
+  uint8_t *rm[2], *up[2];
+  size_t rm_len[2], up_len[2];
+  for (int i = 0; i < 2; i++) {
+    crdt_map *m = maps[i];
+    assert_int_equal(
+        crdt_map_orset_add(m, CRDT_PATH("doc", "tags"), "key-one", 7, NULL), 0);
+    assert_int_equal(
+        crdt_map_orset_add(m, CRDT_PATH("doc", "tags"), "key-two", 7, NULL), 0);
+    assert_int_equal(
+        crdt_map_counter_inc(m, CRDT_PATH("doc", "sub", "key-three"), 1, NULL),
+        0);
+    crdt_map *d = new_map(NULL);
+    assert_int_equal(
+        crdt_map_counter_inc(m, CRDT_PATH("doc", "sub", "key-four"), 2, d), 0);
+    up[i] = encode(d, &up_len[i]);
+    crdt_map_free(d);
+    d = new_map(NULL);
+    assert_int_equal(crdt_map_remove(m, CRDT_PATH("doc"), CRDT_FIELD_MAP, d),
+                     0);
+    rm[i] = encode(d, &rm_len[i]);
+    assert_value(d, "[]");
+    crdt_map_free(d);
+  }
+  assert_int_equal(up_len[0], up_len[1]);
+  assert_memory_equal(up[0], up[1], up_len[0]);
+  assert_int_equal(rm_len[0], rm_len[1]);
+  assert_memory_equal(rm[0], rm[1], rm_len[0]);
+  /* the remove's delta names each key below doc, the update's its path */
+  const char *keys[] = {"doc", "tags", "key-one", "key-two", "sub",
+                        "key-three", "key-four"};
+  for (size_t k = 0; k < 7; k++)
+    assert_true(contains_bytes(rm[0], rm_len[0], keys[k]));
+  assert_false(contains_bytes(rm[0], rm_len[0], "field-"));
+  assert_false(contains_bytes(rm[0], rm_len[0], "other"));
+  assert_true(contains_bytes(up[0], up_len[0], "key-four"));
+  assert_false(contains_bytes(up[0], up_len[0], "key-three"));
+  assert_true(up_len[0] < 64);
+  /* joined into a replica that holds everything, the remove empties doc */
+  crdt_map *d = decode(rm[0], rm_len[0]);
+  assert_int_equal(crdt_map_merge(small, d), 0);
+  assert_false(crdt_map_has(small, CRDT_PATH("doc"), CRDT_FIELD_MAP));
+  crdt_map_free(d);
+  for (int i = 0; i < 2; i++) {
+    free(rm[i]);
+    free(up[i]);
+  }
+  crdt_map_free(big);
+  crdt_map_free(small);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_map_encode_delta_of_markers_only),
@@ -794,6 +982,9 @@ int main(void) {
       cmocka_unit_test(test_map_delta_arguments),
       cmocka_unit_test(test_map_counter_overflow_erange),
       cmocka_unit_test(test_map_path_macro_1_to_8_names),
+      cmocka_unit_test(test_map_readers_on_absent_fields),
+      cmocka_unit_test(test_map_fields_and_items_order_and_early_stop),
+      cmocka_unit_test(test_map_keyed_delta_sizes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
