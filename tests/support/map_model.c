@@ -269,8 +269,11 @@ int mm_update(map_model *m, unsigned r, const mm_op *op, unsigned *ev) {
     return CRDT_ENOENT;
   if (op->kind == MM_INC || op->kind == MM_DEC) {
     i128 sum = known ? counter_sum(m, &l, names, depth) : 0;
-    sum += op->kind == MM_DEC ? -(i128)op->n : (i128)op->n;
-    if (sum > INT64_MAX || sum < INT64_MIN) return CRDT_ERANGE;
+    /* refused when it would take the sum past the bound it moves towards
+     * (a sum already outside int64 may move back) */
+    if (op->kind == MM_INC ? sum + (i128)op->n > INT64_MAX
+                           : sum - (i128)op->n < INT64_MIN)
+      return CRDT_ERANGE;
   }
   /* record the event */
   unsigned e = m->nevents++;

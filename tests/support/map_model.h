@@ -9,7 +9,9 @@
  * making it), its field (a path of names and the field's type; all names
  * but the last are maps), its kind and payload, and kill(x): the events of
  * live(past(x)) that x supersedes, fixed when x is made:
- *  - counter inc(n) / dec(n): nothing (one dot per change);
+ *  - counter inc(n) / dec(n): nothing (one dot per change); CRDT_ERANGE
+ *    when n > INT64_MAX or when the change would take the replica's exact
+ *    sum past the int64 bound it moves towards;
  *  - OR-set add(e) and remove(e) on field f: the adds of e on f (remove of
  *    an element with no such add: CRDT_ENOENT, no event);
  *  - MV-register set on f: every write on f;
