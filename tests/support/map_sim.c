@@ -385,77 +385,33 @@ void ms_restart(map_sim *s, unsigned r) {
 
 /* ---- the end of a history ------------------------------------------------------------ */
 
-static crdt_map *join(map_sim *s, const crdt_map *a, const crdt_map *b) {
-  return crdt_object_map(sim_join(s->fail, cobj(a), cobj(b)));
-}
-
-static void same(map_sim *s, const crdt_map *a, const crdt_map *b,
-                 const char *law) {
-  sim_same_state(s->fail, cobj(a), cobj(b), law);
+/* sim_final's check against the map model. */
+static void final_check(void *user, int i, int j, const crdt_object *o) {
+  map_sim *s = user;
+  const map_model *m = &s->m;
+  const crdt_map *map = (const crdt_map *)(const void *)o; /* same pointer */
+  model_set set;
+  model_set_clear(&set);
+  if (i >= 0) {
+    model_set_union(&set, &m->seen[i]);
+    model_set_union(&set, &m->seen[j]);
+    check_state(s, map, &set, "join of two replicas");
+  } else if (i == SIM_FINAL_ALL) {
+    for (unsigned r = 0; r < m->nreplicas; r++)
+      model_set_union(&set, &m->seen[r]);
+    check_state(s, map, &set, "join of all replicas");
+  } else {
+    for (unsigned e = 0; e < m->nevents; e++) model_set_add(&set, e);
+    check_state(s, map, &set, "group of every delta");
+  }
 }
 
 void ms_check_final(map_sim *s) {
-  map_model *m = &s->m;
-  const unsigned n = m->nreplicas;
-  for (unsigned i = 0; i < n; i++) {
-    crdt_map *aa = join(s, s->rep[i], s->rep[i]);
-    same(s, aa, s->rep[i], "idempotence");
-    crdt_map_free(aa);
-    for (unsigned j = i + 1; j < n; j++) {
-      crdt_map *ab = join(s, s->rep[i], s->rep[j]);
-      crdt_map *ba = join(s, s->rep[j], s->rep[i]);
-      same(s, ab, ba, "commutativity");
-      model_set u = m->seen[i];
-      model_set_union(&u, &m->seen[j]);
-      check_state(s, ab, &u, "join of two replicas");
-      crdt_map_free(ab);
-      crdt_map_free(ba);
-    }
-    size_t len, len2;
-    uint8_t *b = encode(s, s->rep[i], &len);
-    crdt_map *o = decode(s, b, len, NULL);
-    uint8_t *b2 = encode(s, o, &len2);
-    if (len != len2 || memcmp(b, b2, len) != 0)
-      sim_failf(s->fail, "encode/decode/encode changed the bytes");
-    if (!crdt_map_equal(o, s->rep[i]))
-      sim_failf(s->fail, "decoded state differs from the original");
-    crdt_map_free(o);
-    free(b);
-    free(b2);
-  }
-  if (n >= 3) {
-    crdt_map *ab = join(s, s->rep[0], s->rep[1]);
-    crdt_map *ab_c = join(s, ab, s->rep[2]);
-    crdt_map *bc = join(s, s->rep[1], s->rep[2]);
-    crdt_map *a_bc = join(s, s->rep[0], bc);
-    same(s, ab_c, a_bc, "associativity");
-    crdt_map_free(ab);
-    crdt_map_free(ab_c);
-    crdt_map_free(bc);
-    crdt_map_free(a_bc);
-  }
-  /* all replicas; all deltas as one group, newest first */
-  crdt_map *all = new_map(s, NULL);
-  model_set every;
-  model_set_clear(&every);
-  for (unsigned r = 0; r < n; r++) {
-    MS_OK(s, crdt_map_merge(all, s->rep[r]));
-    model_set_union(&every, &m->seen[r]);
-  }
-  check_state(s, all, &every, "join of all replicas");
-  unsigned order[MM_MAX_EVENTS];
-  for (unsigned e = 0; e < m->nevents; e++) order[e] = m->nevents - 1 - e;
-  model_set made;
-  crdt_map *group = group_of(s, order, m->nevents, &made);
-  check_state(s, group, &made, "group of every delta");
-  if (model_set_order(&every, &made) != CRDT_EQUAL)
-    sim_failf(s->fail, "model: replicas and deltas saw different events");
-  crdt_map *fresh = new_map(s, "fresh");
-  MS_OK(s, crdt_map_merge(fresh, group));
-  same(s, fresh, all, "delta group vs full-state merge");
-  crdt_map_free(fresh);
-  crdt_map_free(all);
-  crdt_map_free(group);
+  crdt_object *rep[MODEL_MAX_REPLICAS];
+  for (unsigned r = 0; r < s->m.nreplicas; r++)
+    rep[r] = crdt_map_object(s->rep[r]);
+  sim_final(s->fail, CRDT_TYPE_MAP, rep, s->m.nreplicas, s->delta,
+            s->delta_len, s->m.nevents, final_check, s);
 }
 
 crdt_map *ms_detach(map_sim *s, unsigned r) {

@@ -249,6 +249,21 @@ crdt_object *sim_join(sim_fail_fn fail, const crdt_object *a,
 void sim_same_state(sim_fail_fn fail, const crdt_object *a,
                     const crdt_object *b, const char *law);
 
+/* The checks at the end of a history, for any type: idempotence,
+ * commutativity and associativity of the replicas' merges, byte-identical
+ * encode/decode/encode of each, and a fresh replica fed the group of every
+ * delta (delta[nevents - 1] first) equal to the join of all replicas.
+ * check(user, i, j, o) checks against a model: the join of replicas i < j;
+ * with i = SIM_FINAL_ALL the join of all replicas; with SIM_FINAL_GROUP
+ * the group of every delta. */
+#define SIM_FINAL_ALL (-1)
+#define SIM_FINAL_GROUP (-2)
+typedef void (*sim_final_check)(void *user, int i, int j,
+                                const crdt_object *o);
+void sim_final(sim_fail_fn fail, crdt_type type, crdt_object *const *rep,
+               unsigned n, uint8_t *const *delta, const size_t *delta_len,
+               unsigned nevents, sim_final_check check, void *user);
+
 #define SIM_TOKENS 4
 
 /* The read context of an MV-register write (sim_update's `token`):
