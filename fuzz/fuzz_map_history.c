@@ -46,7 +46,8 @@ void fuzz_fail(const char *what) {
 static const char *const IDS[3] = {"B", "A", "node-7"};
 
 /* Names that collide: a prefix of another, the empty name, not UTF-8. */
-static const crdt_bytes NAMES[4] = {{"a", 1}, {"ab", 2}, {"", 0}, {"\0\xff", 2}};
+static const crdt_bytes NAMES[4] = {
+    {"a", 1}, {"ab", 2}, {"", 0}, {"\0\xff", 2}};
 
 static const crdt_bytes ITEMS[8] = {
     {"", 0},         {"x", 1},         {"y", 1},   {"\"\\", 2},

@@ -21,7 +21,7 @@
 #include "map_check.h"
 #include "map_model.h"
 
-/* ---- scenarios through the lockstep runner ---------------------------------------- */
+/* ---- scenarios through the lockstep runner ------------------------------- */
 
 static void fail_hook(const char *what) { fail_msg("%s", what); }
 
@@ -67,7 +67,7 @@ static void converge(map_sim *s) {
     assert_true(crdt_map_equal(s->rep[0], s->rep[i]));
 }
 
-/* ---- library bugs the model found ------------------------------------------------- */
+/* ---- library bugs the model found ---------------------------------------- */
 
 /* A field remove's delta lists the removed keys as markers without dots;
  * encoding it sorted the dots of each marker into a scratch buffer that is
@@ -121,7 +121,7 @@ static void test_map_counter_value_out_of_range_is_erange(void **state) {
   crdt_map_free(d);
 }
 
-/* ---- the anchors' bugs ---------------------------------------------------------- */
+/* ---- the anchors' bugs --------------------------------------------------- */
 
 /* riak_dt #98: a counter concurrently incremented by 2 and removed must read
  * 2, never old + 2 (riak_dt keeps one entry per actor, so the old count
@@ -155,7 +155,8 @@ static void test_map_riak_dt_98_counter_inc_concurrent_with_remove_reads_2(
   }
   mc_assert_value(s->rep[A],
                "[{\"name\": \"user\", \"type\": \"map\", \"value\": "
-               "[{\"name\": \"visits\", \"type\": \"counter\", \"value\": 2}]}, "
+               "[{\"name\": \"visits\", \"type\": \"counter\", "
+               "\"value\": 2}]}, "
                "{\"name\": \"visits\", \"type\": \"counter\", \"value\": 2}]");
   ms_check_final(s);
   ms_free(s);
@@ -454,16 +455,20 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_map_encode_delta_of_markers_only),
       cmocka_unit_test(test_map_counter_value_out_of_range_is_erange),
-      cmocka_unit_test(test_map_riak_dt_98_counter_inc_concurrent_with_remove_reads_2),
+      cmocka_unit_test(
+          test_map_riak_dt_98_counter_inc_concurrent_with_remove_reads_2),
       cmocka_unit_test(test_map_rust_crdts_counter_divergence_units_mismatch),
       cmocka_unit_test(test_map_rust_crdts_counter_divergence_op_order),
       cmocka_unit_test(test_map_riak_present_but_removed),
       cmocka_unit_test(test_map_riak_no_dots_left),
       cmocka_unit_test(test_map_riak_pr_82_key_on_both_sides_removed_on_each),
       cmocka_unit_test(test_map_akka_22648_delta_merge_equals_full_merge),
-      cmocka_unit_test(test_map_akka_27428_same_name_recreated_with_another_type),
-      cmocka_unit_test(test_map_js_delta_crdts_pr_19_nested_remove_keeps_outer_map),
-      cmocka_unit_test(test_map_riak_99_remove_before_its_updates_no_resurrection),
+      cmocka_unit_test(
+          test_map_akka_27428_same_name_recreated_with_another_type),
+      cmocka_unit_test(
+          test_map_js_delta_crdts_pr_19_nested_remove_keeps_outer_map),
+      cmocka_unit_test(
+          test_map_riak_99_remove_before_its_updates_no_resurrection),
       cmocka_unit_test(test_map_known_issue_equal_context_unequal_state),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

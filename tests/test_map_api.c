@@ -343,7 +343,8 @@ static void test_map_fields_and_items_order_and_early_stop(void **state) {
   }
   assert_int_equal(crdt_map_orset_add(m, CRDT_PATH("a", "s"), "y", 1, NULL), 0);
   assert_int_equal(crdt_map_orset_add(m, CRDT_PATH("a", "s"), "x", 1, NULL), 0);
-  assert_int_equal(crdt_map_orset_add(m, CRDT_PATH("a", "s"), "xy", 2, NULL), 0);
+  assert_int_equal(crdt_map_orset_add(m, CRDT_PATH("a", "s"), "xy", 2, NULL),
+                   0);
   assert_int_equal(crdt_map_orset_add(m, CRDT_PATH("a", "s"), "", 0, NULL), 0);
   char names[256] = "";
   assert_int_equal(crdt_map_fields(m, (crdt_path){NULL, 0}, collect_names,
@@ -359,14 +360,18 @@ static void test_map_fields_and_items_order_and_early_stop(void **state) {
                   "{\"name\": \"a\", \"type\": \"map\", \"value\": "
                   "[{\"name\": \"s\", \"type\": \"orset\", \"value\": "
                   "[\"\", \"x\", \"xy\", \"y\"]}]}, "
-                  "{\"name\": \"a\\u0001\", \"type\": \"counter\", \"value\": 1}, "
-                  "{\"name\": \"a\\u0001\", \"type\": \"flag\", \"value\": true}, "
+                  "{\"name\": \"a\\u0001\", \"type\": \"counter\", "
+                  "\"value\": 1}, "
+                  "{\"name\": \"a\\u0001\", \"type\": \"flag\", "
+                  "\"value\": true}, "
                   "{\"name\": \"ab\", \"type\": \"counter\", \"value\": 1}, "
                   "{\"name\": \"ab\", \"type\": \"flag\", \"value\": true}, "
                   "{\"name\": \"b\", \"type\": \"counter\", \"value\": 1}, "
                   "{\"name\": \"b\", \"type\": \"flag\", \"value\": true}, "
-                  "{\"name\": \"\\u00ff\", \"type\": \"counter\", \"value\": 1}, "
-                  "{\"name\": \"\\u00ff\", \"type\": \"flag\", \"value\": true}]");
+                  "{\"name\": \"\\u00ff\", \"type\": \"counter\", "
+                  "\"value\": 1}, "
+                  "{\"name\": \"\\u00ff\", \"type\": \"flag\", "
+                  "\"value\": true}]");
   int calls = 0;
   assert_int_equal(crdt_map_fields(m, (crdt_path){NULL, 0}, stop_field, &calls),
                    9);

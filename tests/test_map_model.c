@@ -60,7 +60,8 @@ static void random_update(map_sim *s, tu_rng *g, unsigned r) {
     names[i] = NAMES[tu_below(g, i == 0 ? 3 : NNAMES)];
   op.arg = ITEMS[tu_below(g, NITEMS)];
   op.n = amount(g);
-  op.ts = tu_below(g, 200) == 0 ? UINT64_MAX : s->m.nevents / 4 + tu_below(g, 3);
+  op.ts = tu_below(g, 200) == 0 ? UINT64_MAX
+                                : s->m.nevents / 4 + tu_below(g, 3);
   unsigned pick = tu_below(g, 100);
   if (pick < 14) {
     op.kind = MM_INC;

@@ -41,7 +41,7 @@ static bool has_payload(mm_kind k) {
   return k != MM_RMELEM && k != MM_DISABLE && k != MM_REMOVE;
 }
 
-/* ---- keys and fields ---------------------------------------------------------- */
+/* ---- keys and fields ----------------------------------------------------- */
 
 static int key_find(const map_model *m, const void *bytes, size_t len) {
   for (unsigned k = 0; k < m->nkeys; k++)
@@ -105,7 +105,7 @@ static bool under(const map_model *m, unsigned e, const unsigned *names,
                            : type == CRDT_FIELD_MAP;
 }
 
-/* ---- the model ------------------------------------------------------------------ */
+/* ---- the model ----------------------------------------------------------- */
 
 void mm_init(map_model *m, unsigned n, const char *const *ids) {
   if (n < 1 || n > MODEL_MAX_REPLICAS) abort();
@@ -294,7 +294,7 @@ int mm_update(map_model *m, unsigned r, const mm_op *op, unsigned *ev) {
   return 0;
 }
 
-/* ---- rendering -------------------------------------------------------------------- */
+/* ---- rendering ----------------------------------------------------------- */
 
 /* A field of the map at some prefix: its name and type. */
 typedef struct child {
@@ -460,7 +460,7 @@ bool mm_closed(const map_model *m, const model_set *s) {
   return true;
 }
 
-/* ---- readers ----------------------------------------------------------------------- */
+/* ---- readers ------------------------------------------------------------- */
 
 bool mm_has(const map_model *m, const model_set *s, crdt_path path,
             crdt_field_type type) {

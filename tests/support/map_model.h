@@ -164,7 +164,7 @@ char *mm_items_text(const map_model *m, const model_set *s, crdt_path path,
  * "name-json:type, ..." (malloc'd). */
 char *mm_fields_text(const map_model *m, const model_set *s, crdt_path path);
 
-/* ---- lockstep runner ---------------------------------------------------------
+/* ---- lockstep runner -------------------------------------------------------
  * Real crdt_map replicas driven through the public API next to the model,
  * compared after every step (see map_sim.c). Failures go to `fail`, which
  * must not return. */

@@ -82,7 +82,7 @@ void ms_free(map_sim *s) {
   free(s);
 }
 
-/* ---- readers ---------------------------------------------------------------------- */
+/* ---- readers ------------------------------------------------------------- */
 
 static int collect_item(crdt_bytes item, void *user) {
   model_str *t = user;
@@ -213,7 +213,7 @@ void ms_check(map_sim *s, unsigned r) {
   if (s->check_readers) check_readers(s, r);
 }
 
-/* ---- updates ------------------------------------------------------------------------ */
+/* ---- updates ------------------------------------------------------------- */
 
 static int typed_call(crdt_map *o, const mm_op *op, crdt_map *d) {
   const void *a = op->arg.data;
@@ -307,7 +307,7 @@ int ms_update(map_sim *s, unsigned r, const mm_op *op, bool by_object) {
   return rc;
 }
 
-/* ---- syncs --------------------------------------------------------------------------- */
+/* ---- syncs --------------------------------------------------------------- */
 
 void ms_sync(map_sim *s, unsigned src, unsigned dst, unsigned mode) {
   if (mode == 0) {
@@ -383,7 +383,7 @@ void ms_restart(map_sim *s, unsigned r) {
   ms_check(s, r);
 }
 
-/* ---- the end of a history ------------------------------------------------------------ */
+/* ---- the end of a history ------------------------------------------------ */
 
 /* sim_final's check against the map model. */
 static void final_check(void *user, int i, int j, const crdt_object *o) {

@@ -98,7 +98,8 @@ void sim_same_state(sim_fail_fn fail, const crdt_object *a,
 
 #define lib_text(s, o, fmt) sim_text((s)->fail, o, fmt)
 #define lib_encode(s, o, len) sim_encode((s)->fail, o, len)
-#define lib_decode(s, b, len, owner) sim_decode((s)->fail, b, len, owner, (s)->m.type)
+#define lib_decode(s, b, len, owner)                                           \
+  sim_decode((s)->fail, b, len, owner, (s)->m.type)
 
 static crdt_object *lib_new(sim *s, const char *owner) {
   crdt_object *o = NULL;
@@ -476,7 +477,8 @@ void sim_final(sim_fail_fn fail, crdt_type type, crdt_object *const *rep,
   FAIL_OK(fail, crdt_object_new(type, NULL, &all));
   FAIL_OK(fail, crdt_object_new(type, NULL, &group));
   FAIL_OK(fail, crdt_object_new(type, "fresh", &fresh));
-  for (unsigned r = 0; r < n; r++) FAIL_OK(fail, crdt_object_merge(all, rep[r]));
+  for (unsigned r = 0; r < n; r++)
+    FAIL_OK(fail, crdt_object_merge(all, rep[r]));
   check(user, SIM_FINAL_ALL, 0, all);
   for (unsigned e = nevents; e-- > 0;) {
     crdt_object *d = sim_decode(fail, delta[e], delta_len[e], NULL, type);
