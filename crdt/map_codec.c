@@ -47,7 +47,8 @@ static uint32_t max_dots(const crdt__store *s) {
 }
 
 static void put_dots(put *p, const crdt__entry *e, bool values) {
-  crdt__entry_sorted_dots(e, p->reps, p->scratch);
+  /* a delta's marker has no dots, and scratch is NULL when no key has any */
+  if (e->ndots) crdt__entry_sorted_dots(e, p->reps, p->scratch);
   crdt__w_varint(p->w, e->ndots);
   for (uint32_t i = 0; i < e->ndots; i++) {
     const uint32_t rank = p->k->rank[p->scratch[i].replica];

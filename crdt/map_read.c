@@ -26,8 +26,7 @@ int crdt_map_counter_value(const crdt_map *map, crdt_path path, int64_t *out) {
   *out = 0;
   const crdt__entry *e = field_of(map, path, CRDT_FIELD_COUNTER);
   if (!e) return CRDT_ENOENT;
-  *out = crdt__entry_sum(e);
-  return 0;
+  return crdt__entry_sum_exact(e, out) ? 0 : CRDT_ERANGE;
 }
 
 /* The entry of `item` in the nested store of field e, or NULL. */

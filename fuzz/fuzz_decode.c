@@ -25,6 +25,12 @@ void fuzz_fail(const char *what) {
 
 static void check_blob(const uint8_t *data, size_t size);
 
+#ifdef FUZZ_DECODE_LIVE
+/* Defined by the including target: checks a decoded object against live
+ * states of its type (merges keep the laws). */
+static void check_live(const crdt_object *obj);
+#endif
+
 /* Appends a LEB128 varint. */
 static size_t put_varint(uint8_t *out, uint64_t v) {
   size_t n = 0;
@@ -160,6 +166,9 @@ static void check_blob(const uint8_t *data, size_t size) {
   rc = crdt_object_context_text(obj, NULL, 0, &need);
   FUZZ_CHECK(rc == CRDT_ENOSPC || rc == CRDT_ENOTSUP);
   check_owned(data, size, obj);
+#ifdef FUZZ_DECODE_LIVE
+  check_live(obj);
+#endif
   crdt_object_free(copy);
   crdt_object_free(obj);
 }

@@ -114,7 +114,7 @@ void crdt__entry_set_one(crdt__entry *e, const crdt_allocator *m, crdt__dv d) {
  * the dots, which differs between replicas holding equal states. Positive
  * and negative parts are summed as 96-bit magnitudes (a carry count each;
  * an entry has at most UINT32_MAX dots). */
-int64_t crdt__entry_sum(const crdt__entry *e) {
+bool crdt__entry_sum_exact(const crdt__entry *e, int64_t *out) {
   crdt__dv one;
   const crdt__dv *d = crdt__entry_view(e, &one);
   uint64_t pos = 0, pos_hi = 0, neg = 0, neg_hi = 0;
@@ -132,12 +132,23 @@ int64_t crdt__entry_sum(const crdt__entry *e) {
   if (pos_hi > neg_hi || (pos_hi == neg_hi && pos >= neg)) {
     uint64_t hi = pos_hi - neg_hi - (pos < neg);
     uint64_t lo = pos - neg;
-    return hi || lo > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)lo;
+    *out = hi || lo > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)lo;
+    return !hi && lo <= (uint64_t)INT64_MAX;
   }
   uint64_t hi = neg_hi - pos_hi - (neg < pos);
   uint64_t lo = neg - pos;
-  if (hi || lo > (uint64_t)INT64_MAX) return INT64_MIN; /* also -2^63 exactly */
-  return -(int64_t)lo;
+  if (hi || lo > (uint64_t)INT64_MAX) {
+    *out = INT64_MIN;
+    return !hi && lo == (uint64_t)INT64_MAX + 1; /* -2^63 is exact */
+  }
+  *out = -(int64_t)lo;
+  return true;
+}
+
+int64_t crdt__entry_sum(const crdt__entry *e) {
+  int64_t v;
+  crdt__entry_sum_exact(e, &v);
+  return v;
 }
 
 int crdt__entry_copy_dots(crdt__entry *to, const crdt__entry *from,

@@ -240,6 +240,8 @@ int crdt__entry_copy_dots(crdt__entry *to, const crdt__entry *from,
 /* Exact sum of the dot values, clamped to the int64 range; the same
  * whatever the order of the dots. */
 int64_t crdt__entry_sum(const crdt__entry *e);
+/* The same into *out; false when the exact sum is outside int64. */
+bool crdt__entry_sum_exact(const crdt__entry *e, int64_t *out);
 
 /* ---- the element index --------------------------------------------------- */
 

@@ -253,11 +253,11 @@ CRDT_API int crdt_map_remove(crdt_map *map, crdt_path path,
 CRDT_API bool crdt_map_has(const crdt_map *map, crdt_path path,
                            crdt_field_type type);
 
-/** The counter's value at `path`: the exact sum of its amounts, clamped to
- * int64 (concurrent increments can sum past INT64_MAX; equal states read
- * equal values, as the cart's quantities do).
- * @return 0 and *out, CRDT_ENOENT (no such field; *out is 0) or
- *   CRDT_EINVAL. */
+/** The counter's value at `path`: the exact sum of its amounts.
+ * Concurrent increments can sum past INT64_MAX (each replica's own updates
+ * stay within range): *out is then clamped, the same on every replica.
+ * @return 0 and *out, CRDT_ENOENT (no such field; *out is 0), CRDT_EINVAL,
+ *   or CRDT_ERANGE (the exact sum is outside int64_t; *out is clamped). */
 CRDT_API int crdt_map_counter_value(const crdt_map *map, crdt_path path,
                                     int64_t *out);
 

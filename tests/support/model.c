@@ -45,7 +45,7 @@ crdt_order model_set_order(const model_set *a, const model_set *b) {
 
 /* The library's canonical byte order: memcmp on the common prefix, the
  * shorter first on a tie. */
-static int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen) {
+int model_bytes_cmp(const void *a, size_t alen, const void *b, size_t blen) {
   size_t n = alen < blen ? alen : blen;
   int c = n ? memcmp(a, b, n) : 0;
   if (c) return c;
@@ -53,7 +53,7 @@ static int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen) {
 }
 
 static int key_cmp(const model *m, unsigned a, unsigned b) {
-  return bytes_cmp(m->key[a].bytes, m->key[a].len, m->key[b].bytes,
+  return model_bytes_cmp(m->key[a].bytes, m->key[a].len, m->key[b].bytes,
                    m->key[b].len);
 }
 
@@ -61,7 +61,7 @@ static int key_cmp(const model *m, unsigned a, unsigned b) {
 static unsigned key_of(model *m, const void *bytes, size_t len) {
   if (len > MODEL_KEY_MAX) abort(); /* unsupported: see model.h */
   for (unsigned k = 0; k < m->nkeys; k++)
-    if (bytes_cmp(m->key[k].bytes, m->key[k].len, bytes, len) == 0) return k;
+    if (model_bytes_cmp(m->key[k].bytes, m->key[k].len, bytes, len) == 0) return k;
   if (m->nkeys == MODEL_MAX_EVENTS) abort();
   model_key *k = &m->key[m->nkeys];
   k->len = len;
@@ -72,20 +72,16 @@ static unsigned key_of(model *m, const void *bytes, size_t len) {
 /* The key's index when it is known, else -1 (lookups must not intern). */
 static int key_find(const model *m, const void *bytes, size_t len) {
   for (unsigned k = 0; k < m->nkeys; k++)
-    if (bytes_cmp(m->key[k].bytes, m->key[k].len, bytes, len) == 0)
+    if (model_bytes_cmp(m->key[k].bytes, m->key[k].len, bytes, len) == 0)
       return (int)k;
   return -1;
 }
 
 /* ---- growing strings -------------------------------------------------------- */
 
-typedef struct str {
-  char *s;
-  size_t len, cap;
-  bool oom;
-} str;
+typedef model_str str;
 
-static void put(str *t, const char *p, size_t n) {
+void model_str_put(str *t, const char *p, size_t n) {
   if (t->oom) return;
   if (t->len + n + 1 > t->cap) {
     size_t cap = (t->len + n + 1) * 2;
@@ -102,7 +98,11 @@ static void put(str *t, const char *p, size_t n) {
   t->s[t->len] = 0;
 }
 
-static void puts_(str *t, const char *p) { put(t, p, strlen(p)); }
+static void put(str *t, const char *p, size_t n) { model_str_put(t, p, n); }
+
+void model_str_puts(str *t, const char *p) { model_str_put(t, p, strlen(p)); }
+
+static void puts_(str *t, const char *p) { model_str_puts(t, p); }
 
 static void put_u128(str *t, u128 v) {
   char d[48];
@@ -123,7 +123,7 @@ static void put_i128(str *t, i128 v) {
   }
 }
 
-static char *finish(str *t) {
+char *model_str_finish(str *t) {
   if (t->oom) {
     free(t->s);
     return NULL;
@@ -159,7 +159,7 @@ static size_t utf8_seq(const unsigned char *p, size_t n) {
 
 /* A JSON string: quote and backslash escaped, \n and \t, printable ASCII
  * and well-formed UTF-8 as is, every other byte as \u00XX. */
-static void put_json(str *t, const unsigned char *p, size_t n) {
+void model_str_json(str *t, const unsigned char *p, size_t n) {
   put(t, "\"", 1);
   for (size_t i = 0; i < n;) {
     unsigned char c = p[i];
@@ -516,7 +516,7 @@ int model_cart_remove(model *m, unsigned r, const void *item, size_t len,
 static int lww_cmp(const model *m, uint64_t ts_a, unsigned r_a, unsigned k_a,
                    uint64_t ts_b, unsigned r_b, unsigned k_b) {
   if (ts_a != ts_b) return ts_a < ts_b ? -1 : 1;
-  int c = bytes_cmp(m->id[r_a], strlen(m->id[r_a]), m->id[r_b],
+  int c = model_bytes_cmp(m->id[r_a], strlen(m->id[r_a]), m->id[r_b],
                     strlen(m->id[r_b]));
   if (c) return c;
   return key_cmp(m, k_a, k_b);
@@ -583,7 +583,7 @@ static void put_key_list(str *t, const model *m, const model_set *l) {
   puts_(t, "[");
   for (unsigned i = 0; i < n; i++) {
     if (i) puts_(t, ", ");
-    put_json(t, m->key[keys[i]].bytes, m->key[keys[i]].len);
+    model_str_json(t, m->key[keys[i]].bytes, m->key[keys[i]].len);
   }
   puts_(t, "]");
 }
@@ -603,7 +603,7 @@ static void put_cart(str *t, const model *m, const model_set *l) {
     if (shown <= 0) continue;
     if (!first) puts_(t, ", ");
     first = false;
-    put_json(t, m->key[keys[i]].bytes, m->key[keys[i]].len);
+    model_str_json(t, m->key[keys[i]].bytes, m->key[keys[i]].len);
     puts_(t, ": ");
     put_i128(t, shown);
   }
@@ -637,13 +637,13 @@ static char *render(const model *m, const model_set *s, const model_set *l) {
     if (w < 0)
       puts_(&t, "null");
     else
-      put_json(&t, m->key[m->ev[w].key].bytes, m->key[m->ev[w].key].len);
+      model_str_json(&t, m->key[m->ev[w].key].bytes, m->key[m->ev[w].key].len);
     break;
   }
   case CRDT_TYPE_MAP: /* modelled apart: tests/support/map_model.c */
     break;
   }
-  return finish(&t);
+  return model_str_finish(&t);
 }
 
 char *model_value_json(const model *m, const model_set *s) {
@@ -696,16 +696,73 @@ bool model_closed(const model *m, const model_set *s) {
 }
 
 /* Replica indexes sorted by id bytes. */
-static void sorted_replicas(const model *m, unsigned *order) {
-  for (unsigned r = 0; r < m->nreplicas; r++) order[r] = r;
-  for (unsigned i = 1; i < m->nreplicas; i++)
+static void sorted_replicas(unsigned n, const char (*id)[CRDT_REPLICA_MAX + 1],
+                            unsigned *order) {
+  for (unsigned r = 0; r < n; r++) order[r] = r;
+  for (unsigned i = 1; i < n; i++)
     for (unsigned j = i; j > 0; j--) {
-      const char *a = m->id[order[j - 1]], *b = m->id[order[j]];
-      if (bytes_cmp(a, strlen(a), b, strlen(b)) <= 0) break;
+      const char *a = id[order[j - 1]], *b = id[order[j]];
+      if (model_bytes_cmp(a, strlen(a), b, strlen(b)) <= 0) break;
       unsigned t = order[j];
       order[j] = order[j - 1];
       order[j - 1] = t;
     }
+}
+
+char *model_dots_text(unsigned nreplicas,
+                      const char (*id)[CRDT_REPLICA_MAX + 1],
+                      const uint64_t *made,
+                      bool (*has)(const void *ctx, unsigned r, uint64_t k),
+                      const void *ctx) {
+  unsigned order[MODEL_MAX_REPLICAS];
+  sorted_replicas(nreplicas, id, order);
+  uint64_t prefix[MODEL_MAX_REPLICAS] = {0};
+  str t = {0};
+  bool first = true, cloud = false;
+  puts_(&t, "{");
+  for (unsigned i = 0; i < nreplicas; i++) {
+    unsigned r = order[i];
+    uint64_t p = 0;
+    while (p < made[r] && has(ctx, r, p + 1)) p++;
+    prefix[r] = p;
+    for (uint64_t k = p; k < made[r]; k++)
+      if (has(ctx, r, k + 1)) cloud = true;
+    if (!p) continue;
+    if (!first) puts_(&t, ", ");
+    first = false;
+    puts_(&t, id[r]);
+    puts_(&t, ":");
+    put_u128(&t, p);
+  }
+  puts_(&t, "}");
+  if (cloud) {
+    puts_(&t, " + {");
+    first = true;
+    for (unsigned i = 0; i < nreplicas; i++) {
+      unsigned r = order[i];
+      for (uint64_t k = prefix[r]; k < made[r]; k++) {
+        if (!has(ctx, r, k + 1)) continue;
+        if (!first) puts_(&t, ", ");
+        first = false;
+        puts_(&t, id[r]);
+        puts_(&t, ":");
+        put_u128(&t, k + 1);
+      }
+    }
+    puts_(&t, "}");
+  }
+  return model_str_finish(&t);
+}
+
+/* For model_dots_text: the set, and the event of each dot. */
+typedef struct dots_of {
+  const model_set *s;
+  unsigned byrep[MODEL_MAX_REPLICAS][MODEL_MAX_EVENTS];
+} dots_of;
+
+static bool dot_in(const void *ctx, unsigned r, uint64_t k) {
+  const dots_of *d = ctx;
+  return model_set_has(d->s, d->byrep[r][k - 1]);
 }
 
 /* known(S) as a causal context: for each replica (by id) the longest run
@@ -714,50 +771,9 @@ char *model_context_text(const model *m, const model_set *seen) {
   if (m->type == CRDT_TYPE_LWWREG) return NULL;
   model_set known;
   model_known(m, seen, &known);
-  const model_set *s = &known;
-  unsigned order[MODEL_MAX_REPLICAS];
-  sorted_replicas(m, order);
-  /* has[r][k-1]: dot (r, k) is in S */
-  static const unsigned none = ~0u;
-  unsigned byrep[MODEL_MAX_REPLICAS][MODEL_MAX_EVENTS];
-  for (unsigned r = 0; r < m->nreplicas; r++)
-    for (unsigned k = 0; k < MODEL_MAX_EVENTS; k++) byrep[r][k] = none;
+  static dots_of d; /* large: not on the stack */
+  d.s = &known;
   for (unsigned e = 0; e < m->nevents; e++)
-    byrep[m->ev[e].replica][m->ev[e].counter - 1] = e;
-  uint64_t prefix[MODEL_MAX_REPLICAS] = {0};
-  str t = {0};
-  bool first = true, cloud = false;
-  puts_(&t, "{");
-  for (unsigned i = 0; i < m->nreplicas; i++) {
-    unsigned r = order[i];
-    uint64_t p = 0;
-    while (p < m->made[r] && model_set_has(s, byrep[r][p])) p++;
-    prefix[r] = p;
-    for (uint64_t k = p; k < m->made[r]; k++)
-      if (model_set_has(s, byrep[r][k])) cloud = true;
-    if (!p) continue;
-    if (!first) puts_(&t, ", ");
-    first = false;
-    puts_(&t, m->id[r]);
-    puts_(&t, ":");
-    put_u128(&t, p);
-  }
-  puts_(&t, "}");
-  if (cloud) {
-    puts_(&t, " + {");
-    first = true;
-    for (unsigned i = 0; i < m->nreplicas; i++) {
-      unsigned r = order[i];
-      for (uint64_t k = prefix[r]; k < m->made[r]; k++) {
-        if (!model_set_has(s, byrep[r][k])) continue;
-        if (!first) puts_(&t, ", ");
-        first = false;
-        puts_(&t, m->id[r]);
-        puts_(&t, ":");
-        put_u128(&t, k + 1);
-      }
-    }
-    puts_(&t, "}");
-  }
-  return finish(&t);
+    d.byrep[m->ev[e].replica][m->ev[e].counter - 1] = e;
+  return model_dots_text(m->nreplicas, m->id, m->made, dot_in, &d);
 }

@@ -208,12 +208,75 @@ bool model_determined(const model *m, const model_set *s);
 char *model_context_text(const model *m, const model_set *s);
 
 
+/* ---- helpers shared with the map model (map_model.c) ---------------------- */
+
+/* The library's canonical byte order: memcmp on the common prefix, the
+ * shorter first on a tie. */
+int model_bytes_cmp(const void *a, size_t alen, const void *b, size_t blen);
+
+/* A growing string; zero-initialise. On out of memory `oom` is set and
+ * model_str_finish() returns NULL. */
+typedef struct model_str {
+  char *s;
+  size_t len, cap;
+  bool oom;
+} model_str;
+void model_str_put(model_str *t, const char *p, size_t n);
+void model_str_puts(model_str *t, const char *p);
+/* Bytes as a JSON string, escaped as the library's JSON output does. */
+void model_str_json(model_str *t, const unsigned char *p, size_t n);
+/* The string (malloc'd), or NULL after an out-of-memory. */
+char *model_str_finish(model_str *t);
+
+/* A set of dots printed as crdt_object_context_text() prints a causal
+ * context: replicas by id bytes, each with the longest run 1..p of dots
+ * (r, k) for which has(ctx, r, k) holds, then " + {r:k, ...}" for the other
+ * dots up to made[r], when there are any. */
+char *model_dots_text(unsigned nreplicas,
+                      const char (*id)[CRDT_REPLICA_MAX + 1],
+                      const uint64_t *made,
+                      bool (*has)(const void *ctx, unsigned r, uint64_t k),
+                      const void *ctx);
+
+
 /* ---- lockstep runner ---------------------------------------------------------
  * Drives real replicas (through the public API only) and the model side by
  * side and checks after every step that they agree. Shared by the model
  * tests, the exhaustive test and the history fuzzer; failures go to the
  * `fail` hook, which must not return. Replica objects are owned by the
  * runner; deltas are kept as encoded bytes, one per event. */
+
+/* Library helpers shared by the runners (sim.c, map_sim.c). Each reports
+ * an error through `fail`, which must not return. */
+typedef void (*sim_fail_fn)(const char *what);
+void sim_failf(sim_fail_fn fail, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Text in the library's buffer contract, malloc'd (NULL for ENOTSUP). */
+char *sim_text(sim_fail_fn fail, const crdt_object *o,
+               int (*fmt)(const crdt_object *, char *, size_t, size_t *));
+uint8_t *sim_encode(sim_fail_fn fail, const crdt_object *o, size_t *len);
+crdt_object *sim_decode(sim_fail_fn fail, const uint8_t *b, size_t len,
+                        const char *owner, crdt_type type);
+crdt_object *sim_join(sim_fail_fn fail, const crdt_object *a,
+                      const crdt_object *b);
+/* a and b equal, and encode to the same bytes; else fails naming `law`. */
+void sim_same_state(sim_fail_fn fail, const crdt_object *a,
+                    const crdt_object *b, const char *law);
+
+/* The checks at the end of a history, for any type: idempotence,
+ * commutativity and associativity of the replicas' merges, byte-identical
+ * encode/decode/encode of each, and a fresh replica fed the group of every
+ * delta (delta[nevents - 1] first) equal to the join of all replicas.
+ * check(user, i, j, o) checks against a model: the join of replicas i < j;
+ * with i = SIM_FINAL_ALL the join of all replicas; with SIM_FINAL_GROUP
+ * the group of every delta. */
+#define SIM_FINAL_ALL (-1)
+#define SIM_FINAL_GROUP (-2)
+typedef void (*sim_final_check)(void *user, int i, int j,
+                                const crdt_object *o);
+void sim_final(sim_fail_fn fail, crdt_type type, crdt_object *const *rep,
+               unsigned n, uint8_t *const *delta, const size_t *delta_len,
+               unsigned nevents, sim_final_check check, void *user);
 
 #define SIM_TOKENS 4
 

@@ -11,57 +11,95 @@
 
 #include "model.h"
 
+static void sim_vfailf(sim_fail_fn fail, const char *fmt, va_list ap) {
+  static char msg[8192];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  fail(msg);
+  abort(); /* the hook must not return */
+}
+
+void sim_failf(sim_fail_fn fail, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  sim_vfailf(fail, fmt, ap);
+  va_end(ap);
+}
+
 static void simfail(sim *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void simfail(sim *s, const char *fmt, ...) {
-  static char msg[8192];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  sim_vfailf(s->fail, fmt, ap);
   va_end(ap);
-  s->fail(msg);
-  abort(); /* the hook must not return */
 }
 
-#define SIM_OK(s, expr)                                                        \
+#define FAIL_OK(fail, expr)                                                    \
   do {                                                                         \
     int rc_ = (expr);                                                          \
-    if (rc_) simfail(s, "%s: %s", #expr, crdt_err_name(rc_));                  \
+    if (rc_) sim_failf(fail, "%s: %s", #expr, crdt_err_name(rc_));            \
   } while (0)
+#define SIM_OK(s, expr) FAIL_OK((s)->fail, expr)
 
-/* Formats with the library's buffer contract into a malloc'd string. */
-static char *lib_text(sim *s, const crdt_object *o,
-                      int (*fmt)(const crdt_object *, char *, size_t,
-                                 size_t *)) {
+char *sim_text(sim_fail_fn fail, const crdt_object *o,
+               int (*fmt)(const crdt_object *, char *, size_t, size_t *)) {
   size_t need = 0;
   int rc = fmt(o, NULL, 0, &need);
   if (rc == CRDT_ENOTSUP) return NULL;
-  if (rc != CRDT_ENOSPC) simfail(s, "size query: %s", crdt_err_name(rc));
+  if (rc != CRDT_ENOSPC) sim_failf(fail, "size query: %s", crdt_err_name(rc));
   char *t = malloc(need + 1);
-  if (!t) simfail(s, "out of memory");
-  SIM_OK(s, fmt(o, t, need + 1, NULL));
+  if (!t) sim_failf(fail, "out of memory");
+  FAIL_OK(fail, fmt(o, t, need + 1, NULL));
   return t;
 }
 
-static uint8_t *lib_encode(sim *s, const crdt_object *o, size_t *len) {
+uint8_t *sim_encode(sim_fail_fn fail, const crdt_object *o, size_t *len) {
   size_t need = 0;
   int rc = crdt_encode(o, NULL, 0, &need);
-  if (rc != CRDT_ENOSPC) simfail(s, "encode size: %s", crdt_err_name(rc));
+  if (rc != CRDT_ENOSPC) sim_failf(fail, "encode size: %s", crdt_err_name(rc));
   uint8_t *b = malloc(need);
-  if (!b) simfail(s, "out of memory");
-  SIM_OK(s, crdt_encode(o, b, need, len));
-  if (*len != need) simfail(s, "encode: size changed");
+  if (!b) sim_failf(fail, "out of memory");
+  FAIL_OK(fail, crdt_encode(o, b, need, len));
+  if (*len != need) sim_failf(fail, "encode: size changed");
   return b;
 }
 
-static crdt_object *lib_decode(sim *s, const uint8_t *b, size_t len,
-                               const char *owner) {
+crdt_object *sim_decode(sim_fail_fn fail, const uint8_t *b, size_t len,
+                        const char *owner, crdt_type type) {
   crdt_object *o = NULL;
-  SIM_OK(s, crdt_decode(b, len, owner, &o));
-  if (crdt_object_type(o) != s->m.type) simfail(s, "decode: wrong type");
+  FAIL_OK(fail, crdt_decode(b, len, owner, &o));
+  if (crdt_object_type(o) != type) sim_failf(fail, "decode: wrong type");
   return o;
 }
+
+crdt_object *sim_join(sim_fail_fn fail, const crdt_object *a,
+                      const crdt_object *b) {
+  crdt_object *j = NULL;
+  FAIL_OK(fail, crdt_object_copy(a, &j));
+  FAIL_OK(fail, crdt_object_merge(j, b));
+  return j;
+}
+
+void sim_same_state(sim_fail_fn fail, const crdt_object *a,
+                    const crdt_object *b, const char *law) {
+  if (!crdt_object_equal(a, b)) {
+    char *ta = sim_text(fail, a, crdt_object_value_json);
+    char *tb = sim_text(fail, b, crdt_object_value_json);
+    sim_failf(fail, "%s violated: %s vs %s", law, ta, tb);
+  }
+  size_t la, lb;
+  uint8_t *ba = sim_encode(fail, a, &la), *bb = sim_encode(fail, b, &lb);
+  if (la != lb || memcmp(ba, bb, la) != 0)
+    sim_failf(fail, "%s: equal states encode differently", law);
+  free(ba);
+  free(bb);
+}
+
+#define lib_text(s, o, fmt) sim_text((s)->fail, o, fmt)
+#define lib_encode(s, o, len) sim_encode((s)->fail, o, len)
+#define lib_decode(s, b, len, owner)                                           \
+  sim_decode((s)->fail, b, len, owner, (s)->m.type)
 
 static crdt_object *lib_new(sim *s, const char *owner) {
   crdt_object *o = NULL;
@@ -409,97 +447,97 @@ void sim_take_token(sim *s, unsigned r, unsigned slot, int join) {
   s->tokset[slot] = set;
 }
 
-static crdt_object *lib_join(sim *s, const crdt_object *a,
-                             const crdt_object *b) {
-  crdt_object *j = NULL;
-  SIM_OK(s, crdt_object_copy(a, &j));
-  SIM_OK(s, crdt_object_merge(j, b));
-  return j;
-}
-
-static void same_state(sim *s, const crdt_object *a, const crdt_object *b,
-                       const char *law) {
-  if (!crdt_object_equal(a, b)) {
-    char *ta = lib_text(s, a, crdt_object_value_json);
-    char *tb = lib_text(s, b, crdt_object_value_json);
-    simfail(s, "%s violated: %s vs %s", law, ta, tb);
-  }
-  size_t la, lb;
-  uint8_t *ba = lib_encode(s, a, &la), *bb = lib_encode(s, b, &lb);
-  if (la != lb || memcmp(ba, bb, la) != 0)
-    simfail(s, "%s: equal states encode differently", law);
-  free(ba);
-  free(bb);
-}
-
-void sim_check_final(sim *s) {
-  model *m = &s->m;
-  unsigned n = m->nreplicas;
+void sim_final(sim_fail_fn fail, crdt_type type, crdt_object *const *rep,
+               unsigned n, uint8_t *const *delta, const size_t *delta_len,
+               unsigned nevents, sim_final_check check, void *user) {
   for (unsigned i = 0; i < n; i++) {
-    crdt_object *aa = lib_join(s, s->rep[i], s->rep[i]);
-    same_state(s, aa, s->rep[i], "idempotence");
+    crdt_object *aa = sim_join(fail, rep[i], rep[i]);
+    sim_same_state(fail, aa, rep[i], "idempotence");
     crdt_object_free(aa);
     for (unsigned j = i + 1; j < n; j++) {
-      crdt_object *ab = lib_join(s, s->rep[i], s->rep[j]);
-      crdt_object *ba = lib_join(s, s->rep[j], s->rep[i]);
-      same_state(s, ab, ba, "commutativity");
-      model_set u = m->seen[i];
-      model_set_union(&u, &m->seen[j]);
-      check_object(s, ab, &u, "join of two replicas");
+      crdt_object *ab = sim_join(fail, rep[i], rep[j]);
+      crdt_object *ba = sim_join(fail, rep[j], rep[i]);
+      sim_same_state(fail, ab, ba, "commutativity");
+      check(user, (int)i, (int)j, ab);
       crdt_object_free(ab);
       crdt_object_free(ba);
     }
     /* round trip: identical bytes, equal state */
     size_t len, len2;
-    uint8_t *b = lib_encode(s, s->rep[i], &len);
-    crdt_object *o = lib_decode(s, b, len, NULL);
-    uint8_t *b2 = lib_encode(s, o, &len2);
+    uint8_t *b = sim_encode(fail, rep[i], &len);
+    crdt_object *o = sim_decode(fail, b, len, NULL, type);
+    uint8_t *b2 = sim_encode(fail, o, &len2);
     if (len != len2 || memcmp(b, b2, len) != 0)
-      simfail(s, "encode/decode/encode changed the bytes");
-    if (!crdt_object_equal(o, s->rep[i]))
-      simfail(s, "decoded state differs from the original");
+      sim_failf(fail, "encode/decode/encode changed the bytes");
+    if (!crdt_object_equal(o, rep[i]))
+      sim_failf(fail, "decoded state differs from the original");
     crdt_object_free(o);
     free(b);
     free(b2);
   }
   if (n >= 3) {
-    crdt_object *ab = lib_join(s, s->rep[0], s->rep[1]);
-    crdt_object *ab_c = lib_join(s, ab, s->rep[2]);
-    crdt_object *bc = lib_join(s, s->rep[1], s->rep[2]);
-    crdt_object *a_bc = lib_join(s, s->rep[0], bc);
-    same_state(s, ab_c, a_bc, "associativity");
+    crdt_object *ab = sim_join(fail, rep[0], rep[1]);
+    crdt_object *ab_c = sim_join(fail, ab, rep[2]);
+    crdt_object *bc = sim_join(fail, rep[1], rep[2]);
+    crdt_object *a_bc = sim_join(fail, rep[0], bc);
+    sim_same_state(fail, ab_c, a_bc, "associativity");
     crdt_object_free(ab);
     crdt_object_free(ab_c);
     crdt_object_free(bc);
     crdt_object_free(a_bc);
   }
   /* everything: all replicas, and all deltas as one group (last first) */
-  crdt_object *all = lib_new(s, NULL), *group = lib_new(s, NULL);
-  model_set every;
-  model_set_clear(&every);
-  for (unsigned r = 0; r < n; r++) {
-    SIM_OK(s, crdt_object_merge(all, s->rep[r]));
-    model_set_union(&every, &m->seen[r]);
-  }
-  check_object(s, all, &every, "join of all replicas");
-  model_set made;
-  model_set_clear(&made);
-  for (unsigned e = m->nevents; e-- > 0;) {
-    crdt_object *d = lib_decode(s, s->delta[e], s->delta_len[e], NULL);
-    SIM_OK(s, crdt_object_merge(group, d));
+  crdt_object *all = NULL, *group = NULL, *fresh = NULL;
+  FAIL_OK(fail, crdt_object_new(type, NULL, &all));
+  FAIL_OK(fail, crdt_object_new(type, NULL, &group));
+  FAIL_OK(fail, crdt_object_new(type, "fresh", &fresh));
+  for (unsigned r = 0; r < n; r++)
+    FAIL_OK(fail, crdt_object_merge(all, rep[r]));
+  check(user, SIM_FINAL_ALL, 0, all);
+  for (unsigned e = nevents; e-- > 0;) {
+    crdt_object *d = sim_decode(fail, delta[e], delta_len[e], NULL, type);
+    FAIL_OK(fail, crdt_object_merge(group, d));
     crdt_object_free(d);
-    model_set_union(&made, model_delta(m, e));
   }
-  check_object(s, group, &made, "group of every delta");
-  /* every event is in its maker's seen set, so both saw everything */
-  if (model_set_order(&every, &made) != CRDT_EQUAL)
-    simfail(s, "model: replicas and deltas saw different events");
-  crdt_object *fresh = lib_new(s, "fresh");
-  SIM_OK(s, crdt_object_merge(fresh, group));
-  same_state(s, fresh, all, "delta group vs full-state merge");
+  check(user, SIM_FINAL_GROUP, 0, group);
+  FAIL_OK(fail, crdt_object_merge(fresh, group));
+  sim_same_state(fail, fresh, all, "delta group vs full-state merge");
   crdt_object_free(fresh);
   crdt_object_free(all);
   crdt_object_free(group);
+}
+
+/* sim_final's check against the flat model. */
+static void final_check(void *user, int i, int j, const crdt_object *o) {
+  sim *s = user;
+  const model *m = &s->m;
+  model_set set;
+  model_set_clear(&set);
+  if (i >= 0) {
+    model_set_union(&set, &m->seen[i]);
+    model_set_union(&set, &m->seen[j]);
+    check_object(s, o, &set, "join of two replicas");
+  } else if (i == SIM_FINAL_ALL) {
+    for (unsigned r = 0; r < m->nreplicas; r++)
+      model_set_union(&set, &m->seen[r]);
+    check_object(s, o, &set, "join of all replicas");
+  } else {
+    model_set every;
+    model_set_clear(&every);
+    for (unsigned e = 0; e < m->nevents; e++)
+      model_set_union(&set, model_delta(m, e));
+    for (unsigned r = 0; r < m->nreplicas; r++)
+      model_set_union(&every, &m->seen[r]);
+    check_object(s, o, &set, "group of every delta");
+    /* every event is in its maker's seen set, so both saw everything */
+    if (model_set_order(&every, &set) != CRDT_EQUAL)
+      simfail(s, "model: replicas and deltas saw different events");
+  }
+}
+
+void sim_check_final(sim *s) {
+  sim_final(s->fail, s->m.type, s->rep, s->m.nreplicas, s->delta,
+            s->delta_len, s->m.nevents, final_check, s);
 }
 
 crdt_object *sim_detach(sim *s, unsigned r) {
