@@ -6,15 +6,27 @@
 
 #include "map_impl.h"
 
-/* The entry of the field (path, type), or NULL; the keys are freed. */
-static const crdt__entry *field_of(const crdt_map *map, crdt_path path,
-                                   crdt_field_type type) {
-  if (!map) return NULL;
+/* The entry of the field (path, type) in *out, NULL when there is none.
+ * CRDT_EINVAL for a bad path, CRDT_ENOMEM when the path's keys (over 256
+ * bytes) cannot be built. */
+static int find_field(const crdt_map *map, crdt_path path,
+                      crdt_field_type type, const crdt__entry **out) {
+  *out = NULL;
+  if (!map) return CRDT_EINVAL;
   crdt__map_keys k;
-  if (crdt__map_keys_make(&k, &map->d.base.mem, path, type)) return NULL;
+  int rc = crdt__map_keys_make(&k, &map->d.base.mem, path, type);
+  if (rc) return rc;
   const crdt__entry *e = crdt__map_field_read(map, &k);
   crdt__map_keys_free(&k, &map->d.base.mem);
-  return e && e->ndots ? e : NULL;
+  *out = e && e->ndots ? e : NULL;
+  return 0;
+}
+
+/* The same for the readers that answer yes or no: an error reads as no. */
+static const crdt__entry *field_of(const crdt_map *map, crdt_path path,
+                                   crdt_field_type type) {
+  const crdt__entry *e;
+  return find_field(map, path, type, &e) ? NULL : e;
 }
 
 bool crdt_map_has(const crdt_map *map, crdt_path path, crdt_field_type type) {
@@ -24,7 +36,9 @@ bool crdt_map_has(const crdt_map *map, crdt_path path, crdt_field_type type) {
 int crdt_map_counter_value(const crdt_map *map, crdt_path path, int64_t *out) {
   if (!map || !out) return CRDT_EINVAL;
   *out = 0;
-  const crdt__entry *e = field_of(map, path, CRDT_FIELD_COUNTER);
+  const crdt__entry *e;
+  int rc = find_field(map, path, CRDT_FIELD_COUNTER, &e);
+  if (rc) return rc;
   if (!e) return CRDT_ENOENT;
   return crdt__entry_sum_exact(e, out) ? 0 : CRDT_ERANGE;
 }
@@ -49,8 +63,9 @@ bool crdt_map_flag_enabled(const crdt_map *map, crdt_path path) {
 
 int crdt_map_lwwreg_get(const crdt_map *map, crdt_path path,
                         crdt_bytes *value, uint64_t *timestamp) {
-  if (!map) return CRDT_EINVAL;
-  const crdt__entry *e = field_of(map, path, CRDT_FIELD_LWWREG);
+  const crdt__entry *e;
+  int rc = find_field(map, path, CRDT_FIELD_LWWREG, &e);
+  if (rc) return rc;
   crdt__dv best;
   const crdt__entry *winner;
   if (!e || !crdt__map_lww_best(&map->d.c.replicas, crdt__entry_child(e),
@@ -65,13 +80,13 @@ int crdt_map_items(const crdt_map *map, crdt_path path, crdt_field_type type,
                    crdt_map_item_visit visit, void *user) {
   if (!map || !visit || (type != CRDT_FIELD_ORSET && type != CRDT_FIELD_MVREG))
     return CRDT_EINVAL;
-  const crdt__entry *e = field_of(map, path, type);
-  if (!e) return 0;
+  const crdt__entry *e;
+  int rc = find_field(map, path, type, &e);
+  if (rc || !e) return rc;
   const crdt__store *s = crdt__entry_child(e);
   const crdt_allocator *m = &map->d.base.mem;
   const crdt__entry **sorted;
-  int rc = crdt__store_sorted(s, m, &sorted);
-  if (rc) return rc;
+  if ((rc = crdt__store_sorted(s, m, &sorted))) return rc;
   for (uint32_t i = 0; i < s->count && !rc; i++)
     if (sorted[i]->ndots)
       rc = visit((crdt_bytes){crdt__entry_key(sorted[i]), sorted[i]->keylen},
@@ -84,15 +99,15 @@ int crdt_map_fields(const crdt_map *map, crdt_path path,
                     crdt_map_field_visit visit, void *user) {
   if (!map || !visit) return CRDT_EINVAL;
   const crdt__store *s = &map->d.c.store;
+  int rc;
   if (path.depth) {
-    const crdt__entry *e = field_of(map, path, CRDT_FIELD_MAP);
-    if (!e) return path.depth > CRDT_MAP_DEPTH_MAX ? CRDT_EINVAL : 0;
+    const crdt__entry *e;
+    if ((rc = find_field(map, path, CRDT_FIELD_MAP, &e)) || !e) return rc;
     s = crdt__entry_child(e);
   }
   const crdt_allocator *m = &map->d.base.mem;
   const crdt__entry **sorted;
-  int rc = crdt__map_sorted_fields(s, m, &sorted);
-  if (rc) return rc;
+  if ((rc = crdt__map_sorted_fields(s, m, &sorted))) return rc;
   for (uint32_t i = 0; i < s->count && !rc; i++) {
     const crdt__entry *f = sorted[i];
     if (!f->ndots) continue; /* a delta's marker */

@@ -48,7 +48,11 @@ extern "C" {
  * no remove of the field or of an enclosing field has observed.
  *
  * **The rules of every type hold.** Every update creates a dot at the
- * acting replica (removals too), so comparing two maps' contexts is exact.
+ * acting replica (removals too), so comparing two maps' contexts is exact
+ * for full states and for deltas delivered in causal order (sync sessions);
+ * raw deltas joined out of causal order can leave a map's context ahead of
+ * its state until the missing delta arrives, as for the OR-set
+ * (docs/verification.md, "Known issue").
  * Removing what this replica does not see (an absent field, an absent set
  * element, a disabled flag) changes nothing, creates no dot, and returns
  * CRDT_ENOENT. Within a field:
@@ -187,7 +191,9 @@ CRDT_API crdt_map *crdt_object_map(crdt_object *obj);
  * NULL data with a non-zero size, delta == map), CRDT_ETYPE (delta of
  * another type), CRDT_ENOREPLICA (the map has no replica id), CRDT_ERANGE
  * (counter space exhausted, or as stated), CRDT_ETOOMANY or CRDT_ENOMEM.
- * On error neither map nor delta changes. */
+ * On error neither map nor delta changes. Argument errors come first, then
+ * CRDT_ENOENT (nothing to remove here), then CRDT_ENOREPLICA, as for the
+ * flat types. */
 
 /** Adds n (>= 1) to the counter at `path`: a new dot carrying +n.
  * @return as above; CRDT_EINVAL also for n 0, CRDT_ERANGE for n past
@@ -247,7 +253,10 @@ CRDT_API int crdt_map_remove(crdt_map *map, crdt_path path,
 
 /* ---- reads ---------------------------------------------------------------
  * Views handed out (names, elements, values) are valid until the map next
- * changes. A path that names no such field reads as absent. */
+ * changes. A path that names no such field reads as absent. The readers
+ * that return an int return CRDT_EINVAL for a bad path (see the updates)
+ * and CRDT_ENOMEM when a path of more than 256 bytes of names cannot be
+ * copied; the boolean readers answer false then. */
 
 /** Is there a field of `type` at `path`? */
 CRDT_API bool crdt_map_has(const crdt_map *map, crdt_path path,
@@ -283,7 +292,8 @@ typedef int (*crdt_map_item_visit)(crdt_bytes item, void *user);
  * the MV-register, at `path` (`type` says which), in canonical order. The
  * map must not change during the walk.
  * @return 0 (also when there is no such field), the callback's non-zero
- *   value, CRDT_EINVAL (type neither orset nor mvreg) or CRDT_ENOMEM. */
+ *   value, CRDT_EINVAL (type neither orset nor mvreg, a bad path) or
+ *   CRDT_ENOMEM. */
 CRDT_API int crdt_map_items(const crdt_map *map, crdt_path path,
                             crdt_field_type type, crdt_map_item_visit visit,
                             void *user);
@@ -297,7 +307,7 @@ typedef int (*crdt_map_field_visit)(crdt_bytes name, crdt_field_type type,
  * map; path.names may then be NULL) in canonical order. The map must not
  * change during the walk.
  * @return 0 (also when there is no such map), the callback's non-zero
- *   value, CRDT_EINVAL or CRDT_ENOMEM. */
+ *   value, CRDT_EINVAL (a bad path) or CRDT_ENOMEM. */
 CRDT_API int crdt_map_fields(const crdt_map *map, crdt_path path,
                              crdt_map_field_visit visit, void *user);
 
