@@ -77,12 +77,30 @@ static inline int crdt__r_varint(crdt__rbuf *r, uint64_t *v) {
   }
   return crdt__r_varint_long(r, v);
 }
-int crdt__r_zigzag(crdt__rbuf *r, int64_t *v);
-/* A length-prefixed byte string: *p points into the input. */
-int crdt__r_bytes(crdt__rbuf *r, size_t n, const uint8_t **p);
+static inline int crdt__r_zigzag(crdt__rbuf *r, int64_t *v) {
+  uint64_t u;
+  int rc = crdt__r_varint(r, &u);
+  if (rc) return rc;
+  *v = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+  return 0;
+}
+/* n bytes of the input: *p points into it. Inline, as the decoders read
+ * one per key. */
+static inline int crdt__r_bytes(crdt__rbuf *r, size_t n, const uint8_t **p) {
+  if (n > crdt__r_left(r)) return CRDT_ELENGTH;
+  *p = r->p;
+  r->p += n;
+  return 0;
+}
 /* A count of items that each take at least `min_bytes` bytes: rejects
  * counts the remaining input cannot hold, before anything is allocated. */
-int crdt__r_count(crdt__rbuf *r, size_t min_bytes, uint64_t *n);
+static inline int crdt__r_count(crdt__rbuf *r, size_t min_bytes,
+                                uint64_t *n) {
+  int rc = crdt__r_varint(r, n);
+  if (rc) return rc;
+  if (min_bytes && *n > crdt__r_left(r) / min_bytes) return CRDT_ELENGTH;
+  return 0;
+}
 
 /* ---- frame ------------------------------------------------------------------ */
 
