@@ -343,7 +343,7 @@ static void case_gcounter_merge(size_t n) {
   for (int i = 0; i < COUNTERS; i++) crdt_gcounter_free(c[i]);
 }
 
-static void case_cart(size_t n) {
+void cart_setup(size_t n, crdt_cart **pa, crdt_cart **pb) {
   crdt_cart *a, *b;
   CHECK(crdt_cart_new("a", &a));
   CHECK(crdt_cart_new("b", &b));
@@ -358,6 +358,13 @@ static void case_cart(size_t n) {
     CHECK(crdt_cart_remove(b, item(i), strlen(item(i)), NULL));
   for (size_t i = n / 2; i < n / 2 + n / 200; i++)
     CHECK(crdt_cart_add(a, item(i), strlen(item(i)), 1, NULL));
+  *pa = a;
+  *pb = b;
+}
+
+static void case_cart(size_t n) {
+  crdt_cart *a, *b;
+  cart_setup(n, &a, &b);
   double t[RUNS];
   for (int r = 0; r < RUNS; r++) {
     crdt_cart *x;

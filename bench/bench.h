@@ -39,6 +39,9 @@ extern size_t live_bytes;
 /* "item-<i>", for i < 3 N + 200. */
 const char *item(size_t i);
 
+/* The cart case's set-up (shared/BENCH-CASES.md): A and B, untimed. */
+void cart_setup(size_t n, crdt_cart **a, crdt_cart **b);
+
 /* The map's cases (bench_map.c). */
 void case_map_counter_merge(size_t n);
 void case_map_nested_update(size_t n);

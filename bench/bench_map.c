@@ -16,26 +16,7 @@ static crdt_path one_name(crdt_bytes *name, const char *s) {
   return (crdt_path){name, 1};
 }
 
-/* The cart case's set-up, on a cart and on a map of counters. */
-static void cart_setup(size_t n, crdt_cart **pa, crdt_cart **pb) {
-  crdt_cart *a, *b;
-  CHECK(crdt_cart_new("a", &a));
-  CHECK(crdt_cart_new("b", &b));
-  for (size_t i = 0; i < n; i++)
-    CHECK(crdt_cart_add(a, item(i), strlen(item(i)), 1 + i % 5, NULL));
-  CHECK(crdt_cart_merge(b, a));
-  for (size_t i = 0; i < n / 10; i++)
-    CHECK(crdt_cart_add(a, item(i), strlen(item(i)), 2, NULL));
-  for (size_t i = n / 20; i < 3 * n / 20; i++)
-    CHECK(crdt_cart_dec(b, item(i), strlen(item(i)), 1, NULL, NULL));
-  for (size_t i = n / 2; i < n / 2 + n / 100; i++)
-    CHECK(crdt_cart_remove(b, item(i), strlen(item(i)), NULL));
-  for (size_t i = n / 2; i < n / 2 + n / 200; i++)
-    CHECK(crdt_cart_add(a, item(i), strlen(item(i)), 1, NULL));
-  *pa = a;
-  *pb = b;
-}
-
+/* The cart case's set-up on a map of counters (cart_setup: on a cart). */
 static void map_setup(size_t n, crdt_map **pa, crdt_map **pb) {
   crdt_map *a, *b;
   crdt_bytes name;
