@@ -5,6 +5,7 @@
  */
 #include "crdt/orset.h"
 #include "dotted.h"
+#include "journal.h"
 #include "wire.h"
 
 struct crdt_orset {
@@ -55,17 +56,16 @@ int crdt_orset_add(crdt_orset *set, const void *elem, size_t len,
   if ((rc = crdt__dotted_slot_prepare(d, &slot, elem, len, hash, e, 1,
                                       crdt__dv_packable(added))))
     return rc;
-  if (delta) {
-    crdt__dv one;
-    crdt__op op = {dot, elem, len, hash, &added, 1,
-                   e ? crdt__entry_view(e, &one) : NULL, e ? e->ndots : 0,
-                   NULL, NULL};
-    if ((rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
-                                  &d->c.replicas, &op))) {
-      crdt__dotted_slot_drop(d, &slot);
-      return rc;
-    }
+  crdt__dv one;
+  crdt__op op = {dot, elem, len, hash, &added, 1,
+                 e ? crdt__entry_view(e, &one) : NULL, e ? e->ndots : 0,
+                 NULL, NULL};
+  if (delta && (rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
+                                         &d->c.replicas, &op))) {
+    crdt__dotted_slot_drop(d, &slot);
+    return rc;
   }
+  if (d->base.journal) crdt__journal_op(&d->base, &d->c.replicas, &op);
   e = crdt__dotted_slot_take(d, &slot);
   crdt__entry_set_one(e, m, added);
   crdt__ctx_add(&d->c.ctx, dot);
