@@ -30,6 +30,7 @@ static void segs_free(crdt__journal *j, const crdt_allocator *m) {
 
 /* The journal can no longer be exact: start over under a new id. Every
  * pin of the old id becomes useless (sessions compare ids). */
+
 void crdt__journal_break(crdt__journal *j, const crdt_allocator *m) {
   segs_free(j, m);
   j->id = crdt__sync_random();
@@ -107,13 +108,21 @@ static uint64_t lowest_pin(const crdt__journal *j, uint64_t origin) {
   return low;
 }
 
+/* The newest segments without records are kept even when no session
+ * needs them (they cost no delta): a session restored from its saved
+ * state then still knows that the positions after its peer's last one
+ * hold only records that peer sent, which it can skip. */
+#define UNKEPT_KEEP 64
+
 void crdt__journal_trim(crdt__journal *j, const crdt_allocator *m) {
   const uint64_t low = lowest_pin(j, 0);
   uint32_t drop = 0;
   /* A segment goes when no pin needs it, or when the journal is over its
    * limit (oldest first). The open segment stays unless nothing needs it. */
   while (drop < j->nsegs &&
-         (j->segs[drop].end <= low || j->bytes > CRDT__JOURNAL_LIMIT)) {
+         ((j->segs[drop].end <= low &&
+           (j->segs[drop].kept || drop + UNKEPT_KEEP < j->nsegs)) ||
+          j->bytes > CRDT__JOURNAL_LIMIT)) {
     j->bytes -= j->segs[drop].bytes;
     crdt__causal_free(&j->segs[drop].delta, m);
     drop++;

@@ -15,9 +15,10 @@
  *
  * Records live in segments, each the join of consecutive records as one
  * delta (a crdt__causal, keyed when every record was). A segment has an
- * origin: the sid of the session whose peer sent it, or 0. A session
- * skips its own peer's segments when it builds that peer's delta (the peer
- * has them: no echo). Segments are dropped when no session can need them
+ * origin: the journal id of the peer whose session applied it, or 0. A
+ * session skips its own peer's segments when it builds that peer's delta
+ * (the peer has them: no echo), also after a restore (ids outlive
+ * sessions). Segments are dropped when no session can need them
  * (every registered pin is past them) or when the journal holds more than
  * CRDT__JOURNAL_LIMIT bytes (the oldest go first; sessions pinned there
  * take the cold path).
@@ -52,7 +53,7 @@
 
 typedef struct crdt__jseg {
   uint64_t start, end; /* positions [start, end) */
-  uint64_t origin;     /* sid of the session whose peer sent it, or 0 */
+  uint64_t origin;     /* journal id of the peer that sent it, or 0 */
   crdt__causal delta;  /* the join of the records (owner-less) */
   size_t bytes;        /* estimated encoded size */
   bool kept;           /* false: no session needed these records when they
@@ -67,7 +68,8 @@ typedef struct crdt__jpin {
   uint64_t id;  /* journal id the position refers to */
   uint64_t pos;
   bool valid;
-  uint64_t sid; /* the session's id: it never needs its own peer's records */
+  uint64_t sid; /* the session's peer's journal id (its origin): the session
+                 * never needs records its own peer sent */
 } crdt__jpin;
 
 typedef struct crdt__journal {

@@ -69,15 +69,15 @@ static bool needs_round(crdt_sync *s) {
   if (!s->completed) return false;
   if (!s->j) return s->ops->digest(s->obj) != s->digest_done;
   if (!s->ack_valid || s->ack_jid != s->j->id) return true; /* broken */
-  return crdt__journal_pending(s->j, s->sent, s->j->pos, s->sid) &&
-         crdt__journal_reach(s->j, s->sid) > s->sent;
+  return crdt__journal_pending(s->j, s->sent, s->j->pos, crdt__sync_origin(s)) &&
+         crdt__journal_reach(s->j, crdt__sync_origin(s)) > s->sent;
 }
 
 bool crdt_sync_in_sync(const crdt_sync *s) {
   if (!s || !s->completed || s->hello_due || s->hello_unsent) return false;
   if (!s->j) return s->ops->digest(s->obj) == s->digest_done;
   return s->ack_valid && s->ack_jid == s->j->id &&
-         !crdt__journal_pending(s->j, s->sent, s->j->pos, s->sid);
+         !crdt__journal_pending(s->j, s->sent, s->j->pos, crdt__sync_origin(s));
 }
 
 /* ---- the HELLO ---------------------------------------------------------- */
@@ -100,7 +100,7 @@ static int take_hello(crdt_sync *s) {
   if (s->j) {
     h.jid = s->j->id;
     h.pos = crdt__journal_mark(s->j);
-    h.oldest = crdt__journal_reach(s->j, s->sid);
+    h.oldest = crdt__journal_reach(s->j, crdt__sync_origin(s));
     h.ack = s->rec_valid;
     h.ack_jid = s->rec_jid;
     h.ack_pos = s->rec_pos;
@@ -133,6 +133,8 @@ typedef struct outbox {
   uint32_t need_to;
   uint32_t keys_used;
   bool chunk, end;
+  uint32_t live_n;
+  bool live, live_last;
   bool new_round; /* the journal cannot carry a push: start a round */
   bool force_cold;
 } outbox;
@@ -146,7 +148,7 @@ static int put_delta(crdt_sync *s, crdt__wbuf *w, uint64_t from, uint64_t to,
   for (size_t b = budget;; b /= 2) {
     crdt__causal d = {0};
     d.keyed = true;
-    int rc = crdt__journal_collect(s->j, m, from, to, s->sid, b, &d, end);
+    int rc = crdt__journal_collect(s->j, m, from, to, crdt__sync_origin(s), b, &d, end);
     if (rc || *end == from) {
       crdt__causal_free(&d, m);
       return rc;
@@ -204,11 +206,24 @@ static size_t room(const crdt__wbuf *w, size_t cap) {
   return cap > used ? cap - used : 0;
 }
 
+/* Has the peer everything it needs to resolve its removals inside both
+ * snapshots, sent before what this message adds now? Then DEAD and entries
+ * may follow. */
+static bool released(const crdt_sync *s, const outbox *o) {
+  const crdt__cold *k = &s->cold;
+  if (!s->ops->dotted) return true;
+  if (!k->sketch)
+    return o->live_last || (k->live_parts_sent && k->live_sent >= k->nlive);
+  const uint32_t cells = o->cells_to > k->sent_cells ? o->cells_to : k->sent_cells;
+  return k->drops_received || k->drops_sent || o->drops ||
+         (k->decoded && cells >= k->tried);
+}
+
 /* The cold round's sections for this message. */
 static int cold_sections(crdt_sync *s, crdt__wbuf *w, size_t cap, outbox *o) {
   crdt__cold *k = &s->cold;
   int rc = 0;
-  if (k->sketch) {
+  if (s->ops->dotted && k->sketch) {
     if (k->decoded && k->sent_cells < k->tried && !k->drops_sent &&
         !k->drops_received) {
       put_drops(s, w);
@@ -230,10 +245,24 @@ static int cold_sections(crdt_sync *s, crdt__wbuf *w, size_t cap, outbox *o) {
           o->need_to = want;
         }
       } else if (k->tried == k->m_store && k->peer_n == k->m_store) {
-        o->force_cold = true; /* the sketch failed: whole states */
+        o->force_cold = true; /* the sketch failed: list live dots */
       }
     }
+  } else if (s->ops->dotted &&
+             (k->live_sent < k->nlive || !k->live_parts_sent)) {
+    size_t budget = room(w, cap);
+    budget = budget > SECTION_OVERHEAD ? budget - SECTION_OVERHEAD : 0;
+    size_t at = crdt__sec_begin(w, CRDT__SEC_LIVE);
+    crdt__w_varint(w, k->live_parts_sent);
+    const size_t flag = w->len;
+    crdt__w_u8(w, 0);
+    crdt__sd_put_live(k, w, budget, &o->live_n);
+    o->live = true;
+    o->live_last = k->live_sent + o->live_n >= k->nlive;
+    if (o->live_last && !w->err) w->data[flag] = 1;
+    crdt__sec_end(w, at);
   }
+  if (!released(s, o)) return 0;
   /* one chunk per message: a receive applies it in one join */
   while (!k->plan_sent_end && rc == 0) {
     size_t budget = room(w, cap);
@@ -269,7 +298,8 @@ static int cold_sections(crdt_sync *s, crdt__wbuf *w, size_t cap, outbox *o) {
     o->keys_used += used;
     o->chunk = true;
     /* the END goes along when the plan ran out and there is room */
-    if (k->next_key + o->keys_used >= k->nkeys && room(w, cap) > 16) {
+    if (k->next_key + o->keys_used >= crdt__cold_items(k) &&
+        room(w, cap) > 16) {
       size_t e = crdt__sec_begin(w, CRDT__SEC_END);
       crdt__w_varint(w, k->chunks_sent + 1);
       crdt__sec_end(w, e);
@@ -292,6 +322,10 @@ static void commit(crdt_sync *s, const outbox *o) {
     s->sent = o->delta_end;
   }
   if (o->cells_to > k->sent_cells) k->sent_cells = o->cells_to;
+  if (o->live) {
+    k->live_sent += o->live_n;
+    k->live_parts_sent++;
+  }
   if (o->drops) k->drops_sent = true;
   if (o->need) s->need_sent = o->need_to;
   k->next_key += o->keys_used;
@@ -304,10 +338,7 @@ static void commit(crdt_sync *s, const outbox *o) {
   }
   /* this side's direction of the round */
   if (s->mode == CRDT__ROUND_WARM && s->sent >= s->mine.pos) s->out_done = true;
-  if (s->mode == CRDT__ROUND_COLD && k->plan_sent_end &&
-      (!k->sketch || k->drops_sent || k->drops_received ||
-       (k->decoded && k->sent_cells >= k->tried)))
-    s->out_done = true;
+  if (s->mode == CRDT__ROUND_COLD && k->plan_sent_end) s->out_done = true;
   if (s->mode != CRDT__ROUND_NONE && s->in_done && s->out_done)
     crdt__sync_complete(s);
   crdt__sync_pin(s);
@@ -328,6 +359,7 @@ int crdt_sync_produce(crdt_sync *s, void *buf, size_t cap, size_t *size) {
   crdt__frame_begin(&w, CRDT__TAG_SYNC, 0);
   crdt__w_varint(&w, s->obj->type->tag);
   crdt__w_u64(&w, s->sid);
+  crdt__w_u64(&w, s->have_peer ? s->peer_sid : 0);
   crdt__w_varint(&w, s->my_hello);
   crdt__w_varint(&w, s->have_peer ? s->peer_hello : 0);
   const size_t header = w.len;
@@ -348,15 +380,21 @@ int crdt_sync_produce(crdt_sync *s, void *buf, size_t cap, size_t *size) {
        * fit, the round sends it) */
       rc = put_delta(s, &w, s->ack_pos, s->mine.pos, room(&w, cap),
                      &o.delta_end, &too_big);
+      if (rc == CRDT_ENOENT) rc = 0; /* optional */
       o.optimistic = !rc && o.delta_end > s->ack_pos;
       o.optimistic_from = s->ack_pos;
       too_big = false;
     } else if (s->mode == CRDT__ROUND_WARM && !s->out_done) {
-      rc = put_delta(s, &w, s->sent, s->mine.pos, room(&w, cap), &o.delta_end,
-                     &too_big);
+      /* the journal broke since the HELLO (a whole-state merge, memory):
+       * what it offered is gone; a cold round instead */
+      rc = s->mine.jid != j->id
+               ? CRDT_ENOENT
+               : put_delta(s, &w, s->sent, s->mine.pos, room(&w, cap),
+                           &o.delta_end, &too_big);
+      if (rc == CRDT_ENOENT) rc = 0, too_big = true;
       o.delta = !rc && o.delta_end > s->sent;
     } else if (s->completed && s->ack_valid && s->ack_jid == j->id &&
-               crdt__journal_pending(j, s->sent, j->pos, s->sid)) {
+               crdt__journal_pending(j, s->sent, j->pos, crdt__sync_origin(s))) {
       /* a push: what changed here since the last message */
       crdt__journal_mark(s->j);
       rc = put_delta(s, &w, s->sent, j->pos, room(&w, cap), &o.delta_end,
@@ -487,7 +525,7 @@ int crdt_sync_restore(crdt_object *obj, const void *saved, size_t len,
   /* the peer's position in this side's journal: only while the journal
    * that position refers to is still there */
   if ((flags[0] & SAVED_ACK) && s->j && s->j->id == ack_jid &&
-      crdt__journal_reach(s->j, s->sid) <= ack_pos && ack_pos <= s->j->pos) {
+      crdt__journal_reach(s->j, crdt__sync_origin(s)) <= ack_pos && ack_pos <= s->j->pos) {
     s->ack_valid = true;
     s->ack_jid = ack_jid;
     s->ack_pos = s->sent = ack_pos;

@@ -149,9 +149,12 @@ void crdt__cold_free(crdt__cold *k, const crdt_allocator *m) {
   crdt__free(m, k->cells, k->m_store * sizeof *k->cells);
   crdt__free(m, k->peer_cells, k->m_store * sizeof *k->peer_cells);
   crdt__riblt_diff_free(&k->diff, m);
+  crdt__free(m, k->dead, k->dead_cap * sizeof *k->dead);
   crdt__free(m, k->keys, k->keys_cap);
   crdt__free(m, k->offs, k->offs_cap * sizeof *k->offs);
-  crdt__u64set_free(&k->listed, m);
+  crdt__free(m, k->live, k->live_cap * sizeof *k->live);
+  crdt__free(m, k->runs, k->runs_cap * sizeof *k->runs);
+  crdt__sctx_free(&k->dead_in, m);
   memset(k, 0, sizeof *k);
 }
 

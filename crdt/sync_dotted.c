@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "digest.h"
+#include "sort.h"
 #include "dotted.h"
 #include "syncops.h"
 
@@ -117,30 +118,125 @@ static bool in_sctx(const crdt__sctx *s, uint32_t idx, uint64_t counter) {
 
 /* ---- the plan: one scan --------------------------------------------------- */
 
-/* Keys the peer lacks something of (sketch) or every key (FULL), and in
- * sketch mode the cells of the live dots inside both snapshots. */
+/* The item of a dot for the set of this side's live dots the peer has not
+ * seen: its index in `mine` and its counter, hashed. */
+static uint64_t mine_item(uint32_t index, uint64_t counter) {
+  uint8_t b[12];
+  for (int i = 0; i < 4; i++) b[i] = (uint8_t)(index >> (8 * i));
+  for (int i = 0; i < 8; i++) b[4 + i] = (uint8_t)(counter >> (8 * i));
+  return crdt__digest_bytes(b, sizeof b);
+}
+
+static int dead_push(crdt__cold *k, const crdt_allocator *m, uint32_t r,
+                     uint64_t counter) {
+  if (k->ndead == k->dead_cap) {
+    if (k->dead_cap >= UINT32_MAX / 2) return CRDT_ETOOMANY;
+    uint32_t cap = crdt__grow_cap(k->dead_cap, 64, k->ndead + 1);
+    crdt__dot *d = crdt__realloc(m, k->dead, k->dead_cap * sizeof *d,
+                                 cap * sizeof *d);
+    if (!d) return CRDT_ENOMEM;
+    k->dead = d;
+    k->dead_cap = cap;
+  }
+  k->dead[k->ndead++] = (crdt__dot){counter, r};
+  return 0;
+}
+
+static int dot_order(const void *a, const void *b, const void *ctx) {
+  (void)ctx;
+  const crdt__dot *x = a, *y = b;
+  if (x->replica != y->replica) return x->replica < y->replica ? -1 : 1;
+  return (x->counter > y->counter) - (x->counter < y->counter);
+}
+
+/* The dots of this side's snapshot that the peer's lacks and that no store
+ * here holds (`live`: the items of those it holds): the removals and
+ * superseded writes the peer has not seen. They go to the peer before any
+ * entry, so that an update it receives never comes without the dots that
+ * update superseded (its context stays closed under supersession). */
+static int plan_dead(crdt__cold *k, const crdt_allocator *m,
+                     const crdt__u64set *live) {
+  const crdt__sctx *a = k->mine, *b = k->peer;
+  int rc = 0;
+  for (uint32_t i = 0; i < a->r.count && !rc; i++) {
+    const uint32_t j = crdt__replicas_find_rid(&b->r, a->r.by_index[i]);
+    const uint64_t from = j == CRDT__NO_REPLICA ? 0 : crdt__vv_get(&b->c.vv, j);
+    const uint64_t to = crdt__vv_get(&a->c.vv, i);
+    for (uint64_t c = from + 1; c <= to && !rc; c++)
+      if (!in_sctx(b, j, c) && !crdt__u64set_has(live, mine_item(i, c)))
+        rc = dead_push(k, m, i, c);
+  }
+  const crdt__cloud *cl = &a->c.cloud;
+  for (uint32_t s = 0; s < cl->cap && !rc; s++) {
+    const crdt__dot d = cl->slots[s];
+    if (!d.counter) continue;
+    uint32_t j = crdt__replicas_find_rid(&b->r, a->r.by_index[d.replica]);
+    if (!in_sctx(b, j, d.counter) &&
+        !crdt__u64set_has(live, mine_item(d.replica, d.counter)))
+      rc = dead_push(k, m, d.replica, d.counter);
+  }
+  if (!rc) crdt__sort(k->dead, k->ndead, sizeof *k->dead, dot_order, NULL);
+  return rc;
+}
+
+static int live_push(crdt__cold *k, const crdt_allocator *m, uint32_t rank,
+                     uint64_t counter) {
+  if (k->nlive == k->live_cap) {
+    if (k->live_cap >= UINT32_MAX / 2) return CRDT_ETOOMANY;
+    uint32_t cap = crdt__grow_cap(k->live_cap, 256, k->nlive + 1);
+    crdt__rdot *d = crdt__realloc(m, k->live, k->live_cap * sizeof *d,
+                                  cap * sizeof *d);
+    if (!d) return CRDT_ENOMEM;
+    k->live = d;
+    k->live_cap = cap;
+  }
+  k->live[k->nlive++] = (crdt__rdot){rank, counter};
+  return 0;
+}
+
+static int rdot_order(const void *a, const void *b, const void *ctx) {
+  (void)ctx;
+  const crdt__rdot *x = a, *y = b;
+  if (x->rank != y->rank) return x->rank < y->rank ? -1 : 1;
+  return (x->counter > y->counter) - (x->counter < y->counter);
+}
+
+/* One scan: the keys the peer lacks something of; the live dots inside
+ * both snapshots, as cells of the sketch or as a list (LIVE); and the live
+ * dots the peer has not seen, to tell the dead ones apart. */
 int crdt__sd_plan(crdt__cold *k, const crdt_object *o) {
   const crdt__causal *c = &crdt__dotted_cof(o)->c;
   const crdt_allocator *m = &o->mem;
   maps mp;
+  crdt__u64set live = {0};
   int rc = maps_make(&mp, k, &c->replicas, m);
   if (rc) return rc;
   for (uint32_t n = 0; n < c->store.count && !rc; n++) {
     const crdt__entry *e = &c->store.entries[n];
     crdt__dv one;
     const crdt__dv *d = crdt__entry_view(e, &one);
-    bool send = !k->sketch;
-    for (uint32_t i = 0; i < e->ndots; i++) {
+    bool send = false;
+    for (uint32_t i = 0; i < e->ndots && !rc; i++) {
       const uint32_t r = d[i].replica;
+      const bool mine = in_sctx(k->mine, mp.mine[r], d[i].counter);
       if (!in_sctx(k->peer, mp.peer[r], d[i].counter)) {
+        if (!mine) continue; /* newer than this side's HELLO: not this round */
         send = true;
-      } else if (k->sketch && in_sctx(k->mine, mp.mine[r], d[i].counter)) {
+        rc = crdt__u64set_add(&live, m, mine_item(mp.mine[r], d[i].counter));
+      } else if (mine && k->sketch) {
         crdt__riblt_add(k->cells, k->m_store,
                         crdt__sd_item(mp.common[r], d[i].counter), 1);
+      } else if (mine) {
+        rc = live_push(k, m, mp.common[r], d[i].counter);
       }
     }
-    if (send) rc = crdt__cold_plan_key(k, m, crdt__entry_key(e), e->keylen);
+    if (send && !rc)
+      rc = crdt__cold_plan_key(k, m, crdt__entry_key(e), e->keylen);
   }
+  if (!rc) rc = plan_dead(k, m, &live);
+  if (!rc && !k->sketch)
+    crdt__sort(k->live, k->nlive, sizeof *k->live, rdot_order, NULL);
+  crdt__u64set_free(&live, m);
   maps_free(&mp, m);
   return rc;
 }
@@ -182,6 +278,13 @@ static size_t entry_bytes(const crdt__entry *e, bool values) {
   return e->keylen + 5 + (size_t)e->ndots * (values ? 14 : 4);
 }
 
+/* Is dot d (an index of table r) in the snapshot s? */
+static bool snap_has(const crdt__sctx *s, const crdt__replicas *r,
+                     const crdt__dv *d) {
+  return in_sctx(s, crdt__replicas_find_rid(&s->r, r->by_index[d->replica]),
+                 d->counter);
+}
+
 /* Builds the keyed delta of plan keys [k->next_key, ...) that fit in
  * `budget` (estimated) into t; *used = plan keys covered. */
 static int build_chunk(crdt__cold *k, const crdt_object *o, size_t budget,
@@ -189,7 +292,7 @@ static int build_chunk(crdt__cold *k, const crdt_object *o, size_t budget,
   const crdt__causal *c = &crdt__dotted_cof(o)->c;
   const crdt_allocator *m = &o->mem;
   size_t est = 16;
-  uint32_t i = k->next_key;
+  uint32_t i = k->next_key - k->ndead;
   int rc = 0;
   for (; i < k->nkeys && rc == 0; i++) {
     const uint8_t *key = k->keys + k->offs[i];
@@ -199,23 +302,59 @@ static int build_chunk(crdt__cold *k, const crdt_object *o, size_t budget,
     if (!e || !e->ndots) continue; /* gone since the plan */
     crdt__dv one;
     const crdt__dv *d = crdt__entry_view(e, &one);
-    bool fresh = !k->sketch;
-    for (uint32_t j = 0; j < e->ndots && !fresh; j++) {
-      const crdt__rid *rid = c->replicas.by_index[d[j].replica];
-      fresh = !in_sctx(k->peer, crdt__replicas_find_rid(&k->peer->r, rid),
-                       d[j].counter);
-    }
+    /* Only dots of this side's snapshot: an update made or received since
+     * this side's HELLO is not part of the round (its superseded dots are
+     * not among the dead dots sent, nor in the snapshot the peer joins). */
+    bool fresh = false;
+    for (uint32_t j = 0; j < e->ndots && !fresh; j++)
+      fresh = snap_has(k->mine, &c->replicas, &d[j]) &&
+              !snap_has(k->peer, &c->replicas, &d[j]);
     if (!fresh) continue; /* the peer has seen all of it by now */
     size_t need = entry_bytes(e, values) + 70; /* an id may join the table */
-    if (est + need > budget && i > k->next_key) break;
+    if (est + need > budget && i > k->next_key - k->ndead) break;
     est += need;
     if ((rc = crdt__store_reserve(&t->store, m, 1))) break;
     /* the key is copied before anything can move the entry */
     for (uint32_t j = 0; j < e->ndots && rc == 0; j++)
-      rc = put_dot(t, m, (const char *)key, len, hash, &c->replicas,
-                   d[j].replica, d[j].counter, d[j].value, true);
+      if (snap_has(k->mine, &c->replicas, &d[j]))
+        rc = put_dot(t, m, (const char *)key, len, hash, &c->replicas,
+                     d[j].replica, d[j].counter, d[j].value, true);
   }
-  *used = i - k->next_key;
+  *used = i - (k->next_key - k->ndead);
+  return rc;
+}
+
+/* A part of the dead dots, as a context: as many as the budget surely
+ * holds (a dot costs at most 2 varints of a run, 20 bytes; ids 65). */
+static int put_dead(crdt__cold *k, const crdt_allocator *m, crdt__wbuf *w,
+                    size_t budget, uint32_t *used) {
+  uint32_t from = k->next_key, n = 0;
+  size_t est = 8;
+  crdt__ctx ctx = {0};
+  crdt__replicas reps = {0};
+  int rc = 0;
+  uint32_t last = UINT32_MAX, r = 0;
+  for (uint32_t i = from; i < k->ndead && !rc; i++, n++) {
+    const crdt__dot d = k->dead[i];
+    size_t need = 20 + (d.replica != last ? 70 : 0);
+    if (n && est + need > budget) break;
+    est += need;
+    if (d.replica != last) {
+      const crdt__rid *rid = k->mine->r.by_index[d.replica];
+      if ((rc = crdt__replicas_intern(&reps, m, rid->id, rid->len, &r))) break;
+      last = d.replica;
+    }
+    rc = crdt__ctx_insert(&ctx, m, (crdt__dot){d.counter, r});
+  }
+  if (!rc) {
+    crdt__w_u8(w, CRDT__CHUNK_DEAD);
+    crdt__w_u8(w, from + n >= k->ndead); /* the last part */
+    crdt__wire_put_context(w, &ctx, &reps);
+    rc = w->err;
+  }
+  crdt__ctx_free(&ctx, m);
+  crdt__replicas_free(&reps, m);
+  if (!rc) *used = n;
   return rc;
 }
 
@@ -224,14 +363,18 @@ int crdt__sd_put_chunk(crdt__cold *k, const crdt_object *o, crdt__wbuf *w,
   const crdt_allocator *m = &o->mem;
   const bool values = o->type->tag == CRDT_TYPE_CART;
   *used = 0;
-  if (k->next_key >= k->nkeys) return 0;
+  if (k->next_key < k->ndead) return put_dead(k, m, w, budget, used);
+  if (k->next_key >= crdt__cold_items(k)) return 0;
   for (size_t b = budget;; b /= 2) {
     crdt__causal t = {0};
     t.keyed = true;
     uint32_t n;
     int rc = build_chunk(k, o, b, values, &t, &n);
     const size_t start = w->len;
-    if (!rc && t.store.count) crdt__wire_put_causal(w, &t, values);
+    if (!rc && t.store.count) {
+      crdt__w_u8(w, CRDT__CHUNK_ENTRIES);
+      crdt__wire_put_causal(w, &t, values);
+    }
     crdt__causal_free(&t, m);
     if (rc) return rc;
     if (w->err) return w->err;
@@ -255,13 +398,76 @@ static int change_key(crdt__change *ch, const crdt_allocator *m,
   return put_key(&ch->d, m, key, len, hash);
 }
 
+static int change_kill(crdt__change *ch, const crdt_allocator *m,
+                       const crdt__causal *c, const crdt__entry *e,
+                       const crdt__dv *d);
+
+/* ctx (indexes of `reps`) joined into (*into, its table). */
+static int join_ctx(crdt__ctx *into, crdt__replicas *into_reps,
+                    const crdt_allocator *m, const crdt__ctx *ctx,
+                    const crdt__replicas *reps) {
+  uint32_t *map = NULL;
+  int rc = crdt__replicas_map(into_reps, m, reps, &map);
+  if (!rc) rc = crdt__ctx_reserve_join(into, m, into_reps->count, ctx);
+  if (!rc) crdt__ctx_join(into, ctx, map, reps->count);
+  crdt__free(m, map, reps->count * sizeof *map);
+  return rc;
+}
+
+/* Dead dots: kept until the last part (a part alone could name a removal
+ * without the dots it removed), then into the change's context. No key:
+ * they kill nothing here, where no store holds them. */
+static int apply_dead(crdt__cold *k, const crdt_object *o, crdt__rbuf *body,
+                      crdt__change *ch) {
+  const crdt_allocator *m = &o->mem;
+  const uint8_t *last;
+  crdt__sctx part;
+  int rc = crdt__r_bytes(body, 1, &last);
+  if (rc) return rc;
+  if (last[0] > 1) return CRDT_EFORMAT;
+  memset(&part, 0, sizeof part);
+  rc = crdt__wire_get_context(body, m, &part.c, &part.r, crdt__r_left(body));
+  if (!rc && crdt__r_left(body)) rc = CRDT_ETRAILING;
+  /* kept in the round's state: a retry of this message joins the same */
+  if (!rc) rc = join_ctx(&k->dead_in.c, &k->dead_in.r, m, &part.c, &part.r);
+  if (!rc && last[0]) {
+    rc = join_ctx(&ch->d.ctx, &ch->d.replicas, m, &k->dead_in.c, &k->dead_in.r);
+    ch->any = true;
+    ch->record_unkeyed = true;
+    /* This side's updates since its HELLO (its own, or merged from
+     * elsewhere) may have reached the peer by another path and died there:
+     * those it holds die here too, with their keys (a scan, only then). */
+    if (!rc && k->changed_since) {
+      const crdt__causal *c = &crdt__dotted_cof(o)->c;
+      for (uint32_t e = 0; e < c->store.count && !rc; e++) {
+        const crdt__entry *en = &c->store.entries[e];
+        crdt__dv one;
+        const crdt__dv *d = crdt__entry_view(en, &one);
+        for (uint32_t i = 0; i < en->ndots && !rc; i++)
+          if (!snap_has(k->mine, &c->replicas, &d[i]) &&
+              snap_has(&k->dead_in, &c->replicas, &d[i])) {
+            crdt__dv dv = d[i];
+            rc = change_kill(ch, m, c, en, &dv);
+          }
+      }
+    }
+  }
+  crdt__sctx_free(&part, m);
+  return rc;
+}
+
 int crdt__sd_apply_chunk(crdt__cold *k, const crdt_object *o, crdt__rbuf *body,
                          crdt__change *ch) {
   const crdt__causal *c = &crdt__dotted_cof(o)->c;
   const crdt_allocator *m = &o->mem;
   const bool values = o->type->tag == CRDT_TYPE_CART;
+  const uint8_t *kind;
+  int rc = crdt__r_bytes(body, 1, &kind);
+  if (rc) return rc;
+  if (kind[0] == CRDT__CHUNK_DEAD) return apply_dead(k, o, body, ch);
+  if (kind[0] != CRDT__CHUNK_ENTRIES) return CRDT_EFORMAT;
   crdt__causal t = {0};
-  int rc = crdt__wire_get_causal(body, m, &t, values, true);
+  rc = crdt__wire_get_causal(body, m, &t, values, true);
   if (!rc && crdt__r_left(body)) rc = CRDT_ETRAILING;
   for (uint32_t n = 0; n < t.store.count && rc == 0; n++) {
     const crdt__entry *te = &t.store.entries[n];
@@ -275,9 +481,6 @@ int crdt__sd_apply_chunk(crdt__cold *k, const crdt_object *o, crdt__rbuf *body,
     const char *key = (const char *)keyp;
     const uint32_t hash = crdt__key_hash(key, len);
     if ((rc = change_key(ch, m, key, len, hash))) break;
-    if (!k->sketch &&
-        (rc = crdt__u64set_add(&k->listed, m, crdt__digest_bytes(key, len))))
-      break;
     const crdt__entry *e = crdt__store_find(&c->store, key, len, hash);
     crdt__dv one, one2;
     const crdt__dv *td = crdt__entry_view(te, &one);
@@ -349,16 +552,17 @@ static int change_kill(crdt__change *ch, const crdt_allocator *m,
   return 0;
 }
 
-int crdt__sd_drops(crdt__cold *k, const crdt_object *o, const uint64_t *items,
-                   uint32_t n, crdt__change *ch) {
+/* Adds to ch the drops of o's live dots inside both snapshots for which
+ * dead(k, rank, counter, user) says the peer holds them no more. */
+static int drop_common(crdt__cold *k, const crdt_object *o,
+                       bool (*dead)(const crdt__cold *k, uint32_t rank,
+                                    uint64_t counter, const void *user),
+                       const void *user, crdt__change *ch) {
   const crdt__causal *c = &crdt__dotted_cof(o)->c;
   const crdt_allocator *m = &o->mem;
-  if (!n) return 0;
-  crdt__u64set want = {0};
-  maps mp = {0};
-  int rc = 0;
-  for (uint32_t i = 0; i < n && !rc; i++) rc = crdt__u64set_add(&want, m, items[i]);
-  if (!rc) rc = maps_make(&mp, k, &c->replicas, m);
+  maps mp;
+  int rc = maps_make(&mp, k, &c->replicas, m);
+  if (rc) return rc;
   for (uint32_t e = 0; e < c->store.count && !rc; e++) {
     const crdt__entry *en = &c->store.entries[e];
     crdt__dv one;
@@ -368,51 +572,192 @@ int crdt__sd_drops(crdt__cold *k, const crdt_object *o, const uint64_t *items,
       if (mp.common[r] == UINT32_MAX ||
           !in_sctx(k->mine, mp.mine[r], d[i].counter) ||
           !in_sctx(k->peer, mp.peer[r], d[i].counter) ||
-          !crdt__u64set_has(&want, crdt__sd_item(mp.common[r], d[i].counter)))
+          !dead(k, mp.common[r], d[i].counter, user))
         continue;
       crdt__dv dv = d[i];
       rc = change_kill(ch, m, c, en, &dv);
     }
   }
   maps_free(&mp, m);
+  return rc;
+}
+
+static bool in_items(const crdt__cold *k, uint32_t rank, uint64_t counter,
+                     const void *set) {
+  (void)k;
+  return crdt__u64set_has(set, crdt__sd_item(rank, counter));
+}
+
+int crdt__sd_drops(crdt__cold *k, const crdt_object *o, const uint64_t *items,
+                   uint32_t n, crdt__change *ch) {
+  const crdt_allocator *m = &o->mem;
+  if (!n) return 0;
+  crdt__u64set want = {0};
+  int rc = 0;
+  for (uint32_t i = 0; i < n && !rc; i++) rc = crdt__u64set_add(&want, m, items[i]);
+  if (!rc) rc = drop_common(k, o, in_items, &want, ch);
   crdt__u64set_free(&want, m);
   return rc;
 }
 
-int crdt__sd_sweep(crdt__cold *k, const crdt_object *o, crdt__change *ch) {
-  const crdt__causal *c = &crdt__dotted_cof(o)->c;
-  const crdt_allocator *m = &o->mem;
-  int rc = 0;
-  for (uint32_t e = 0; e < c->store.count && !rc; e++) {
-    const crdt__entry *en = &c->store.entries[e];
-    if (crdt__u64set_has(&k->listed,
-                         crdt__digest_bytes(crdt__entry_key(en), en->keylen)))
-      continue;
-    crdt__dv one;
-    const crdt__dv *d = crdt__entry_view(en, &one);
-    for (uint32_t i = 0; i < en->ndots && !rc; i++) {
-      const crdt__rid *rid = c->replicas.by_index[d[i].replica];
-      if (!in_sctx(k->peer, crdt__replicas_find_rid(&k->peer->r, rid),
-                   d[i].counter))
-        continue;
-      crdt__dv dv = d[i];
-      rc = change_kill(ch, m, c, en, &dv);
-    }
+/* Is (rank, counter) outside every run the peer listed? */
+static bool not_in_runs(const crdt__cold *k, uint32_t rank, uint64_t counter,
+                        const void *user) {
+  (void)user;
+  uint32_t lo = 0, hi = k->nruns;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    const crdt__run *r = &k->runs[mid];
+    if (r->rank < rank || (r->rank == rank && r->end < counter))
+      lo = mid + 1;
+    else
+      hi = mid;
   }
+  return lo == k->nruns || k->runs[lo].rank != rank ||
+         k->runs[lo].start > counter;
+}
+
+int crdt__sd_live_drops(crdt__cold *k, const crdt_object *o,
+                        crdt__change *ch) {
+  return drop_common(k, o, not_in_runs, NULL, ch);
+}
+
+/* LIVE parts: runs of consecutive counters of a common replica, each
+ *   varint rank - the previous run's rank
+ *   varint start - (previous end + 2) on the same rank, else start - 1
+ *   varint length - 1
+ * starting afresh in every part. */
+void crdt__sd_put_live(crdt__cold *k, crdt__wbuf *w, size_t budget,
+                       uint32_t *n) {
+  uint32_t i = k->live_sent;
+  const size_t start = w->len;
+  uint32_t prev_rank = 0;
+  uint64_t prev_end = 0;
+  bool first = true;
+  *n = 0;
+  while (i < k->nlive && w->len - start + 40 <= budget) {
+    const crdt__rdot a = k->live[i];
+    uint32_t j = i + 1;
+    while (j < k->nlive && k->live[j].rank == a.rank &&
+           k->live[j].counter == k->live[j - 1].counter + 1)
+      j++;
+    const bool same = !first && a.rank == prev_rank;
+    crdt__w_varint(w, a.rank - (first ? 0 : prev_rank));
+    crdt__w_varint(w, same ? a.counter - prev_end - 2 : a.counter - 1);
+    crdt__w_varint(w, j - i - 1);
+    prev_rank = a.rank;
+    prev_end = k->live[j - 1].counter;
+    first = false;
+    *n += j - i;
+    i = j;
+  }
+}
+
+int crdt__sd_get_live(crdt__cold *k, const crdt_allocator *m, crdt__rbuf *r,
+                      uint32_t *nruns) {
+  uint32_t rank = 0;
+  uint64_t end = 0;
+  bool first = true;
+  const crdt__run *last = k->nruns ? &k->runs[k->nruns - 1] : NULL;
+  uint32_t n = k->nruns;
+  int rc = 0;
+  while (crdt__r_left(r) && !rc) {
+    uint64_t dr, gap, len;
+    if ((rc = crdt__r_varint(r, &dr)) || (rc = crdt__r_varint(r, &gap)) ||
+        (rc = crdt__r_varint(r, &len)))
+      break;
+    if (dr >= k->ncommon || (uint64_t)rank + dr >= k->ncommon) {
+      rc = CRDT_EFORMAT;
+      break;
+    }
+    const bool same = !first && dr == 0;
+    rank += (uint32_t)dr;
+    const uint64_t base = same ? end : 0, lead = same ? 2 : 1;
+    if (gap > UINT64_MAX - base - lead || len > UINT64_MAX - base - lead - gap) {
+      rc = CRDT_EOVERFLOW;
+      break;
+    }
+    const crdt__run run = {rank, base + lead + gap, base + lead + gap + len};
+    /* runs grow across parts too, so the receiver can search them */
+    if (last && (run.rank < last->rank ||
+                 (run.rank == last->rank && run.start <= last->end + 1))) {
+      rc = CRDT_EORDER;
+      break;
+    }
+    if (n == k->runs_cap) {
+      uint32_t cap = crdt__grow_cap(k->runs_cap, 64, n + 1);
+      crdt__run *p = crdt__realloc(m, k->runs, k->runs_cap * sizeof *p,
+                                   cap * sizeof *p);
+      if (!p) {
+        rc = CRDT_ENOMEM;
+        break;
+      }
+      k->runs = p;
+      k->runs_cap = cap;
+    }
+    k->runs[n++] = run;
+    last = &k->runs[n - 1];
+    end = run.end;
+    first = false;
+  }
+  *nruns = n; /* taken by the caller when the receive succeeds */
   return rc;
 }
 
-int crdt__sd_final(crdt__cold *k, const crdt_object *o, crdt__change *ch) {
+/* The peer's snapshot joins the context: its dots this object has not
+ * seen (which no store here holds, so this kills nothing: a snapshot
+ * joined whole would kill, on every key the change lists, the live dots
+ * the change does not hold). A replica the object never saw goes whole;
+ * for the others, the counters past what the object has. *added counts
+ * the dots. */
+int crdt__sd_final(crdt__cold *k, const crdt_object *o, crdt__change *ch,
+                   uint64_t *added) {
+  const crdt__causal *c = &crdt__dotted_cof(o)->c;
+  const crdt__sctx *p = k->peer;
   const crdt_allocator *m = &o->mem;
-  (void)o;
-  if (!ch->any) ch->d.keyed = true;
-  ch->any = true;
-  uint32_t *map;
-  int rc = crdt__replicas_map(&ch->d.replicas, m, &k->peer->r, &map);
-  if (rc) return rc;
-  rc = crdt__ctx_reserve_join(&ch->d.ctx, m, ch->d.replicas.count, &k->peer->c);
-  if (!rc) crdt__ctx_join(&ch->d.ctx, &k->peer->c, map, k->peer->r.count);
-  crdt__free(m, map, k->peer->r.count * sizeof *map);
+  crdt__sctx unseen;
+  memset(&unseen, 0, sizeof unseen);
+  int rc = 0;
+  *added = 0;
+  for (uint32_t i = 0; i < p->r.count && !rc; i++) {
+    const crdt__rid *rid = p->r.by_index[i];
+    const uint32_t oi = crdt__replicas_find_rid(&c->replicas, rid);
+    const uint64_t hi = crdt__vv_get(&p->c.vv, i);
+    const uint64_t lo = oi == CRDT__NO_REPLICA ? 0 : crdt__vv_get(&c->ctx.vv, oi);
+    uint32_t ri;
+    if (hi <= lo) continue;
+    if ((rc = crdt__replicas_intern(&unseen.r, m, rid->id, rid->len, &ri)) ||
+        (rc = crdt__ctx_reserve(&unseen.c, m, unseen.r.count, 0)))
+      break;
+    if (lo == 0 && (oi == CRDT__NO_REPLICA || !crdt__vv_get(&c->ctx.top, oi))) {
+      unseen.c.vv.n[ri] = unseen.c.top.n[ri] = hi; /* all new: a prefix */
+      *added += hi;
+      continue;
+    }
+    for (uint64_t n = lo + 1; n <= hi && !rc; n++)
+      if (!crdt__ctx_has(&c->ctx, (crdt__dot){n, oi})) {
+        rc = crdt__ctx_insert(&unseen.c, m, (crdt__dot){n, ri});
+        ++*added;
+      }
+  }
+  for (uint32_t s = 0; s < p->c.cloud.cap && !rc; s++) {
+    const crdt__dot d = p->c.cloud.slots[s];
+    if (!d.counter) continue;
+    const crdt__rid *rid = p->r.by_index[d.replica];
+    const uint32_t oi = crdt__replicas_find_rid(&c->replicas, rid);
+    uint32_t ri;
+    if (oi != CRDT__NO_REPLICA && crdt__ctx_has(&c->ctx, (crdt__dot){d.counter, oi}))
+      continue;
+    if (!(rc = crdt__replicas_intern(&unseen.r, m, rid->id, rid->len, &ri)))
+      rc = crdt__ctx_insert(&unseen.c, m, (crdt__dot){d.counter, ri});
+    ++*added;
+  }
+  if (!rc) rc = join_ctx(&ch->d.ctx, &ch->d.replicas, m, &unseen.c, &unseen.r);
+  if (!rc) {
+    ch->any = true;
+    ch->record_unkeyed = true;
+  }
+  crdt__sctx_free(&unseen, m);
   return rc;
 }
 

@@ -180,6 +180,15 @@ static int section(crdt__msg *msg, unsigned kind, crdt__rbuf *p,
     msg->drops.end = p->p;
     break;
   }
+  case CRDT__SEC_LIVE:
+    if ((rc = r_u32(p, UINT32_MAX - 1, &msg->live_no)) ||
+        (rc = crdt__r_varint(p, &v)))
+      break;
+    if (v > 1) return CRDT_EFORMAT;
+    msg->live_last = v;
+    msg->live = *p; /* runs: checked when taken, against the round */
+    p->p = p->end;
+    break;
   default:
     return CRDT_EFORMAT;
   }
@@ -198,6 +207,7 @@ int crdt__msg_parse(const void *data, size_t len, const crdt_allocator *m,
   crdt__rbuf *r = &f.body;
   uint64_t type;
   if ((rc = crdt__r_varint(r, &type)) || (rc = crdt__r_u64(r, &msg->sid)) ||
+      (rc = crdt__r_u64(r, &msg->to)) ||
       (rc = r_u32(r, UINT32_MAX, &msg->hello)) ||
       (rc = r_u32(r, UINT32_MAX, &msg->answers)))
     return rc;
@@ -227,7 +237,7 @@ int crdt__msg_parse(const void *data, size_t len, const crdt_allocator *m,
   if (!rc && msg->has[CRDT__SEC_DELTA] &&
       (msg->has[CRDT__SEC_CELLS] || msg->has[CRDT__SEC_NEED] ||
        msg->has[CRDT__SEC_CHUNK] || msg->has[CRDT__SEC_END] ||
-       msg->has[CRDT__SEC_DROPS]))
+       msg->has[CRDT__SEC_DROPS] || msg->has[CRDT__SEC_LIVE]))
     rc = CRDT_EFORMAT;
   if (rc) crdt__msg_free(msg, m);
   return rc;

@@ -88,6 +88,7 @@ static int counter_put_chunk(crdt__cold *k, const crdt_object *o,
   }
   if (!rc) {
     size_t start = w->len;
+    crdt__w_u8(w, CRDT__CHUNK_ENTRIES);
     codec_of(o->type)->encode(part, w);
     if (!w->err && w->len - start > budget) {
       w->len = start;
@@ -105,7 +106,11 @@ static int plain_apply_chunk(crdt__cold *k, const crdt_object *o,
                              crdt__rbuf *body, crdt__change *ch) {
   (void)k;
   crdt_object *part;
-  int rc = codec_of(o->type)->decode(body, 0, NULL, &part);
+  const uint8_t *kind;
+  int rc = crdt__r_bytes(body, 1, &kind);
+  if (rc) return rc;
+  if (kind[0] != CRDT__CHUNK_ENTRIES) return CRDT_EFORMAT;
+  rc = codec_of(o->type)->decode(body, 0, NULL, &part);
   if (rc) return rc;
   if (ch->plain) {
     rc = crdt_object_merge(ch->plain, part);
@@ -157,6 +162,7 @@ static int lww_put_chunk(crdt__cold *k, const crdt_object *o, crdt__wbuf *w,
   *used = 0;
   if (k->next_key >= k->nkeys) return 0;
   size_t start = w->len;
+  crdt__w_u8(w, CRDT__CHUNK_ENTRIES);
   int rc = lww_body(o, w);
   if (!rc && w->len - start > budget) {
     w->len = start;

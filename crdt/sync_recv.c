@@ -19,19 +19,21 @@
 void crdt__sync_round_free(crdt_sync *s) {
   const crdt_allocator *m = &s->obj->mem;
   crdt__cold_free(&s->cold, m);
-  crdt__free(m, s->held, s->held_cap);
-  s->held = NULL;
-  s->held_len = s->held_cap = 0;
-  s->held_n = 0;
   s->mode = CRDT__ROUND_NONE;
   s->in_done = s->out_done = s->completed = false;
   s->need_sent = s->cells_due = 0;
+}
+
+uint64_t crdt__sync_origin(const crdt_sync *s) {
+  if (s->have_peer && s->peer.jid) return s->peer.jid;
+  return s->rec_valid ? s->rec_jid : 0;
 }
 
 void crdt__sync_pin(crdt_sync *s) {
   if (!s->j) return;
   crdt__jpin *p = &s->pin;
   p->id = s->j->id;
+  p->sid = crdt__sync_origin(s);
   p->valid = false;
   bool round = s->my_hello && !(s->in_done && s->out_done);
   if (round && s->mine.jid == s->j->id) {
@@ -127,7 +129,7 @@ int crdt__sync_establish(crdt_sync *s) {
                          p->oldest <= me->ack_pos && me->ack_pos <= p->pos;
     const bool cold = (me->flags | p->flags) & CRDT__HELLO_COLD;
     if (warm_out && warm_in && !cold &&
-        crdt__journal_reach(s->j, s->sid) > p->ack_pos) {
+        crdt__journal_reach(s->j, crdt__sync_origin(s)) > p->ack_pos) {
       /* the journal no longer reaches back as far as this side's HELLO
        * said (it should not happen): a new round, cold */
       s->hello_due = true;
@@ -177,11 +179,11 @@ static void key_sums(const crdt__causal *c, const crdt__causal *d,
   }
 }
 
-/* Joins ch into the object, with its journal record (`rec` when the record
- * differs from the change; unkeyed: it holds context no key explains).
- * Atomic. */
-static int apply(crdt_sync *s, crdt__change *ch, const crdt__causal *rec,
-                 bool unkeyed, bool break_journal, size_t bytes) {
+/* Joins ch into the object, recording it in the journal (not keyed when
+ * it holds context no key of it explains; `break_journal`: too big to
+ * keep, the journal starts over instead). Atomic. */
+static int apply(crdt_sync *s, crdt__change *ch, bool break_journal,
+                 size_t bytes) {
   crdt_object *o = s->obj;
   const crdt_allocator *m = &o->mem;
   if (!ch->any) return 0;
@@ -191,8 +193,9 @@ static int apply(crdt_sync *s, crdt__change *ch, const crdt__causal *rec,
   }
   crdt__causal *c = &crdt__dotted_of(o)->c;
   crdt__jstage st;
-  int rc = crdt__journal_stage(s->j, m, rec ? rec : &ch->d, s->sid,
-                               unkeyed || !ch->d.keyed, &st);
+  if (break_journal) crdt__journal_break(s->j, m);
+  int rc = crdt__journal_stage(s->j, m, &ch->d, crdt__sync_origin(s),
+                               ch->record_unkeyed || !ch->d.keyed, &st);
   if (rc) return rc;
   const bool sums = s->j->digest_valid && ch->d.keyed;
   uint64_t d0 = 0, l0 = 0, d1, l1;
@@ -201,7 +204,7 @@ static int apply(crdt_sync *s, crdt__change *ch, const crdt__causal *rec,
     crdt__journal_abort(s->j, m, &st);
     return rc;
   }
-  crdt__journal_commit(s->j, m, &st, s->sid, bytes);
+  crdt__journal_commit(s->j, m, &st, crdt__sync_origin(s), bytes);
   s->j->merges++;
   s->own_applies++;
   if (sums) {
@@ -210,60 +213,12 @@ static int apply(crdt_sync *s, crdt__change *ch, const crdt__causal *rec,
   } else {
     crdt__journal_digest_forget(s->j);
   }
-  if (break_journal) crdt__journal_break(s->j, m);
   return 0;
 }
 
-/* ---- the final step of a cold round --------------------------------------- */
-
+/* A cold round's final step adding more unseen dots than this keeps no
+ * journal record (it would hold them all): the journal breaks instead. */
 #define RECORD_CONTEXT_MAX 65536
-
-/* The journal record of a change that ends with the peer's snapshot
- * joined: the change so far plus the snapshot's dots the object has not
- * seen (only those: the others may be live here). Too many of them: no
- * record, the journal breaks (*broken). */
-static int final_record(crdt_sync *s, const crdt__change *ch, crdt__causal *rec,
-                        bool *broken) {
-  const crdt_allocator *m = &s->obj->mem;
-  const crdt__causal *c = &crdt__dotted_cof(s->obj)->c;
-  const crdt__sctx *p = &s->peer.ctx;
-  *broken = false;
-  int rc = crdt__causal_copy(rec, m, &ch->d);
-  uint64_t n = 0;
-  for (uint32_t i = 0; i < p->r.count && !rc && !*broken; i++) {
-    const crdt__rid *rid = p->r.by_index[i];
-    uint32_t oi = crdt__replicas_find_rid(&c->replicas, rid);
-    uint64_t lo = oi == CRDT__NO_REPLICA ? 0 : crdt__vv_get(&c->ctx.vv, oi);
-    uint64_t hi = crdt__vv_get(&p->c.vv, i);
-    uint32_t ri;
-    if (hi <= lo) continue;
-    if ((rc = crdt__causal_replica(rec, m, rid->id, rid->len, &ri))) break;
-    for (uint64_t k = lo + 1; k <= hi && !rc; k++) {
-      if (oi != CRDT__NO_REPLICA && crdt__ctx_has(&c->ctx, (crdt__dot){k, oi}))
-        continue;
-      if (++n > RECORD_CONTEXT_MAX) {
-        *broken = true;
-        break;
-      }
-      rc = crdt__ctx_insert(&rec->ctx, m, (crdt__dot){k, ri});
-    }
-  }
-  for (uint32_t i = 0; i < p->c.cloud.cap && !rc && !*broken; i++) {
-    crdt__dot d = p->c.cloud.slots[i];
-    if (!d.counter) continue;
-    const crdt__rid *rid = p->r.by_index[d.replica];
-    uint32_t oi = crdt__replicas_find_rid(&c->replicas, rid), ri;
-    if (oi != CRDT__NO_REPLICA && crdt__ctx_has(&c->ctx, (crdt__dot){d.counter, oi}))
-      continue;
-    if (++n > RECORD_CONTEXT_MAX) {
-      *broken = true;
-      break;
-    }
-    if (!(rc = crdt__causal_replica(rec, m, rid->id, rid->len, &ri)))
-      rc = crdt__ctx_insert(&rec->ctx, m, (crdt__dot){d.counter, ri});
-  }
-  return rc;
-}
 
 /* ---- receive -------------------------------------------------------------- */
 
@@ -271,7 +226,8 @@ static int final_record(crdt_sync *s, const crdt__change *ch, crdt__causal *rec,
  * and committed only after the object change succeeded. */
 typedef struct plan {
   uint32_t peer_n; /* cells received */
-  bool decoded, drops_in, chunk, end, final, restart;
+  uint32_t nruns;  /* LIVE runs received */
+  bool decoded, drops_in, live_part, live_done, chunk, end, final, restart;
   crdt__riblt_diff diff;
 } plan;
 
@@ -317,33 +273,6 @@ static int drops_items(const crdt__msg *msg, const crdt_allocator *m,
   return 0;
 }
 
-static bool holds_chunks(const crdt_sync *s) {
-  return s->ops->type == &crdt__mvreg_type;
-}
-
-/* Room to keep an MV-register chunk of n bytes until the round ends. */
-static int hold_reserve(crdt_sync *s, size_t n) {
-  const crdt_allocator *m = &s->obj->mem;
-  size_t need = s->held_len + 10 + n;
-  if (need <= s->held_cap) return 0;
-  size_t cap = s->held_cap ? s->held_cap : 256;
-  while (cap < need) cap *= 2;
-  uint8_t *p = crdt__realloc(m, s->held, s->held_cap, cap);
-  if (!p) return CRDT_ENOMEM;
-  s->held = p;
-  s->held_cap = cap;
-  return 0;
-}
-
-static void hold(crdt_sync *s, const crdt__rbuf *body) {
-  size_t n = crdt__r_left(body);
-  crdt__wbuf w = crdt__wbuf_into(s->held + s->held_len,
-                                 s->held_cap - s->held_len, &s->obj->mem);
-  crdt__w_varint(&w, n);
-  crdt__w_bytes(&w, body->p, n);
-  s->held_len += w.len;
-}
-
 /* The round sections of msg, into ch. */
 static int round_sections(crdt_sync *s, const crdt__msg *msg, plan *pl,
                           crdt__change *ch) {
@@ -351,6 +280,13 @@ static int round_sections(crdt_sync *s, const crdt__msg *msg, plan *pl,
   const crdt_allocator *m = &s->obj->mem;
   int rc = 0;
   pl->peer_n = k->peer_n;
+  if (s->ops->dotted && s->j->merges != s->merges_h + s->own_applies) {
+    /* Something else merged into the object since this side's HELLO: it
+     * may hold dots the peer's snapshot has seen die, which the peer's
+     * chunks assume it does not. Start over with fresh snapshots. */
+    pl->restart = true;
+    return 0;
+  }
   if (msg->has[CRDT__SEC_CELLS] && cells_wanted(s) &&
       msg->cells_start <= k->peer_n && msg->cells_start < k->m_store) {
     crdt__rbuf r = msg->cells;
@@ -376,59 +312,57 @@ static int round_sections(crdt_sync *s, const crdt__msg *msg, plan *pl,
     if (rc) return rc;
     pl->drops_in = true;
   }
-  if (msg->has[CRDT__SEC_CHUNK] && msg->chunk_no == k->chunks_in &&
+  pl->nruns = k->nruns;
+  if (msg->has[CRDT__SEC_LIVE] && s->ops->dotted && !k->sketch &&
+      !k->live_in_done && msg->live_no == k->live_parts_in) {
+    crdt__rbuf r = msg->live;
+    if ((rc = crdt__sd_get_live(k, m, &r, &pl->nruns))) return rc;
+    pl->live_part = true;
+    if (msg->live_last) {
+      /* every live dot of the peer inside both snapshots is known: this
+       * side's others there are dead at the peer */
+      const uint32_t before = k->nruns;
+      k->nruns = pl->nruns;
+      rc = crdt__sd_live_drops(k, s->obj, ch);
+      k->nruns = before;
+      if (rc) return rc;
+      pl->live_done = true;
+    }
+  }
+  /* Entries only once this side's removals inside both snapshots are
+   * known: a sender sends them after what resolves them, so in order
+   * they come after it; out of order they wait for a new round. */
+  const bool resolved = !s->ops->dotted ||
+                        (k->sketch ? k->decoded || k->drops_received ||
+                                         pl->decoded || pl->drops_in
+                                   : k->live_in_done || pl->live_done);
+  if (msg->has[CRDT__SEC_CHUNK] && resolved && msg->chunk_no == k->chunks_in &&
       k->chunks_in < k->chunks_total) {
     crdt__rbuf body = msg->chunk_body;
-    if (holds_chunks(s)) {
-      /* values supersede each other across keys: nothing of the round
-       * applies before all of it can */
-      if ((rc = hold_reserve(s, crdt__r_left(&body)))) return rc;
-    } else if ((rc = s->ops->apply_chunk(k, s->obj, &body, ch))) {
-      return rc;
-    }
+    k->changed_since = s->ops->dotted &&
+                       (s->j->id != s->mine.jid ||
+                        crdt__journal_pending(s->j, s->mine.pos, s->j->pos,
+                                              crdt__sync_origin(s)));
+    if ((rc = s->ops->apply_chunk(k, s->obj, &body, ch))) return rc;
     pl->chunk = true;
   }
-  if (msg->has[CRDT__SEC_END] && k->chunks_total == UINT32_MAX &&
+  if (msg->has[CRDT__SEC_END] && resolved && k->chunks_total == UINT32_MAX &&
       msg->end_total >= k->chunks_in)
     pl->end = true;
   return 0;
 }
 
 /* Does this message complete the peer-to-this-side direction of the cold
- * round? Then the held chunks, the sweep (FULL) and the final context join
- * go into ch. */
-static int cold_finish(crdt_sync *s, const crdt__msg *msg, plan *pl,
-                       crdt__change *ch) {
-  crdt__cold *k = &s->cold;
+ * round? Then the final context join goes into ch (crdt__sd_final). */
+static void cold_finish(crdt_sync *s, const crdt__msg *msg, plan *pl) {
+  const crdt__cold *k = &s->cold;
   const uint32_t chunks = k->chunks_in + pl->chunk;
   const uint32_t total = pl->end ? msg->end_total : k->chunks_total;
-  const bool sketch_done = !k->sketch || k->decoded || k->drops_received ||
-                           pl->decoded || pl->drops_in;
-  if (chunks != total || !sketch_done) return 0;
-  if (s->ops->dotted && s->j->merges != s->merges_h + s->own_applies) {
-    /* something else merged into the object during the round: what it
-     * brought may be dead in the peer's snapshot; start over */
-    pl->restart = true;
-    return 0;
-  }
-  int rc = 0;
-  crdt__rbuf all = {s->held, s->held + s->held_len};
-  while (crdt__r_left(&all) && !rc) {
-    const uint8_t *p;
-    uint64_t n;
-    if ((rc = crdt__r_varint(&all, &n)) ||
-        (rc = crdt__r_bytes(&all, (size_t)n, &p)))
-      break;
-    crdt__rbuf body = {p, p + n};
-    rc = s->ops->apply_chunk(k, s->obj, &body, ch);
-  }
-  if (!rc && pl->chunk && holds_chunks(s)) {
-    crdt__rbuf body = msg->chunk_body;
-    rc = s->ops->apply_chunk(k, s->obj, &body, ch);
-  }
-  if (!rc && s->ops->dotted && !k->sketch) rc = crdt__sd_sweep(k, s->obj, ch);
-  if (!rc) pl->final = true;
-  return rc;
+  const bool resolved = !s->ops->dotted ||
+                        (k->sketch ? k->decoded || k->drops_received ||
+                                         pl->decoded || pl->drops_in
+                                   : k->live_in_done || pl->live_done);
+  if (!pl->restart && chunks == total && resolved) pl->final = true;
 }
 
 /* Takes the peer's HELLO carried by msg; a newer one restarts the round. */
@@ -442,7 +376,8 @@ static void take_hello(crdt_sync *s, crdt__msg *msg) {
   s->have_peer = true;
   s->peer_sid = msg->sid;
   s->peer_hello = msg->hello;
-  s->peer_answers = msg->answers;
+  /* an answer to a HELLO of this incarnation, or to none */
+  s->peer_answers = msg->to == s->sid ? msg->answers : 0;
   crdt__sync_round_free(s);
   if (reply) s->hello_due = s->reply_due = true; /* plain: asks for none */
 }
@@ -462,8 +397,7 @@ int crdt_sync_receive(crdt_sync *s, const void *data, size_t len) {
   crdt__change ch;
   memset(&ch, 0, sizeof ch);
   ch.d.keyed = true;
-  crdt__causal rec = {0};
-  bool have_rec = false, broken = false, unkeyed = false, delta = false;
+  bool broken = false, delta = false;
 
   const bool same_peer = s->have_peer && msg.sid == s->peer_sid;
   if (msg.has[CRDT__SEC_HELLO] && !(same_peer && msg.hello <= s->peer_hello)) {
@@ -491,24 +425,20 @@ int crdt_sync_receive(crdt_sync *s, const void *data, size_t len) {
 
   /* Round sections belong to the round (my HELLO, the peer's HELLO). */
   const bool round = s->have_peer && msg.sid == s->peer_sid &&
-                     msg.hello == s->peer_hello && msg.answers == s->my_hello &&
+                     msg.to == s->sid && msg.hello == s->peer_hello &&
+                     msg.answers == s->my_hello &&
                      s->mode == CRDT__ROUND_COLD && !s->cold.final_done;
   if (round) {
-    if ((rc = round_sections(s, &msg, &pl, &ch)) ||
-        (rc = cold_finish(s, &msg, &pl, &ch)))
-      goto done;
+    if ((rc = round_sections(s, &msg, &pl, &ch))) goto done;
+    cold_finish(s, &msg, &pl);
     if (pl.final && s->ops->dotted) {
-      if (crdt__journal_wanted(s->j, s->sid)) {
-        if ((rc = final_record(s, &ch, &rec, &broken))) goto done;
-        have_rec = !broken;
-        unkeyed = true;
-      }
-      if ((rc = crdt__sd_final(&s->cold, s->obj, &ch))) goto done;
+      uint64_t added;
+      if ((rc = crdt__sd_final(&s->cold, s->obj, &ch, &added))) goto done;
+      broken = added > RECORD_CONTEXT_MAX && crdt__journal_wanted(s->j, crdt__sync_origin(s));
     }
   }
 
-  if ((rc = apply(s, &ch, have_rec ? &rec : NULL, unkeyed, broken, len)))
-    goto done;
+  if ((rc = apply(s, &ch, broken, len))) goto done;
 
   /* ---- commit: nothing below fails ---- */
   s->stats.bytes_received += len;
@@ -524,15 +454,14 @@ int crdt_sync_receive(crdt_sync *s, const void *data, size_t len) {
       memset(&pl.diff, 0, sizeof pl.diff);
     }
     if (pl.drops_in) k->drops_received = true;
+    if (pl.live_part) {
+      k->nruns = pl.nruns;
+      k->live_parts_in++;
+    }
+    if (pl.live_done) k->live_in_done = true;
     if (msg.has[CRDT__SEC_NEED] && k->sketch && msg.need > s->cells_due)
       s->cells_due = msg.need < k->m_store ? (uint32_t)msg.need : k->m_store;
-    if (pl.chunk) {
-      if (holds_chunks(s) && !pl.final) {
-        crdt__rbuf body = msg.chunk_body;
-        hold(s, &body);
-      }
-      k->chunks_in++;
-    }
+    if (pl.chunk) k->chunks_in++;
     if (pl.end) k->chunks_total = msg.end_total;
     if (pl.final) {
       k->final_done = true;
@@ -557,7 +486,6 @@ int crdt_sync_receive(crdt_sync *s, const void *data, size_t len) {
 done:
   crdt__msg_free(&msg, m);
   crdt__change_free(&ch, m);
-  crdt__causal_free(&rec, m);
   crdt__riblt_diff_free(&pl.diff, m);
   return rc;
 }

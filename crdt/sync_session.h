@@ -21,12 +21,14 @@ enum {
   CRDT__SEC_CHUNK = 6,
   CRDT__SEC_END = 7,
   CRDT__SEC_DROPS = 8,
-  CRDT__SEC_MAX = 8
+  CRDT__SEC_LIVE = 9,
+  CRDT__SEC_MAX = 9
 };
 
 #define CRDT__HELLO_WANT_REPLY 0x01 /* answer with a fresh HELLO */
 #define CRDT__HELLO_COLD 0x02       /* make this round cold */
-#define CRDT__HELLO_FULL 0x04       /* ... and send whole states */
+#define CRDT__HELLO_FULL 0x04       /* ... and list live dots (LIVE), not a
+                                       sketch */
 #define CRDT__HELLO_FLAGS 0x07
 
 /* A HELLO: the sender's snapshot and positions. */
@@ -43,6 +45,7 @@ typedef struct crdt__hello {
 typedef struct crdt__msg {
   crdt_type type;
   uint64_t sid;
+  uint64_t to;      /* the receiver's sid as the sender knows it (0: none) */
   uint32_t hello;   /* the sender's current HELLO number */
   uint32_t answers; /* the receiver's HELLO number the sender holds */
   bool has[CRDT__SEC_MAX + 1];
@@ -58,6 +61,9 @@ typedef struct crdt__msg {
   uint32_t end_total;
   uint32_t ndrops;
   crdt__rbuf drops;
+  uint32_t live_no;
+  bool live_last;
+  crdt__rbuf live;
 } crdt__msg;
 
 enum { CRDT__ROUND_NONE, CRDT__ROUND_EQUAL, CRDT__ROUND_WARM,
@@ -103,9 +109,6 @@ struct crdt_sync {
   crdt__cold cold;
   uint32_t need_sent;   /* cells asked of the peer so far */
   uint32_t cells_due;   /* cells the peer asked for */
-  uint8_t *held;        /* MV-register: chunk bodies kept until the end */
-  size_t held_len, held_cap;
-  uint32_t held_n;
   uint64_t digest_done; /* types without a journal: digest after the round */
 };
 
@@ -137,6 +140,10 @@ void crdt__msg_free(crdt__msg *msg, const crdt_allocator *m);
 int crdt__sync_establish(crdt_sync *s);
 /* Updates the session's claim on the journal. */
 void crdt__sync_pin(crdt_sync *s);
+/* The origin of journal records this session's peer sent: the peer's
+ * journal id (a restored session recognizes its peer's records by it);
+ * 0 while unknown. */
+uint64_t crdt__sync_origin(const crdt_sync *s);
 /* Round done both ways: history and counters follow. */
 void crdt__sync_complete(crdt_sync *s);
 /* Frees the round's state. */

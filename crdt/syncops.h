@@ -16,8 +16,8 @@
  *          both reconcile their live dots inside the two snapshots' common
  *          part with a rateless IBLT sketch (src/riblt.h), so a removal the
  *          peer has not seen costs O(1) cells; when that difference is
- *          large, FULL: every entry goes, and the receiver drops what the
- *          sender's snapshot has seen and no chunk listed.
+ *          large, instead each lists its live dots there as runs (LIVE),
+ *          which costs at most a few bytes per element of the state.
  * A receiver adds the sender's snapshot to its own context only after it
  * has applied every chunk and every removal the snapshot implies (the
  * causal delta-merging condition), so after a round contexts equal <=>
@@ -79,10 +79,31 @@ int crdt__u64set_add(crdt__u64set *s, const crdt_allocator *m, uint64_t v);
 bool crdt__u64set_has(const crdt__u64set *s, uint64_t v);
 void crdt__u64set_free(crdt__u64set *s, const crdt_allocator *m);
 
-/* The state of a cold round, one per session while the round lasts. */
+/* A run of counters of one replica (by rank among the common replicas). */
+typedef struct crdt__run {
+  uint32_t rank;
+  uint64_t start, end; /* counters start .. end */
+} crdt__run;
+
+/* A dot by rank among the common replicas. */
+typedef struct crdt__rdot {
+  uint32_t rank;
+  uint64_t counter;
+} crdt__rdot;
+
+/* The state of a cold round, one per session while the round lasts.
+ *
+ * Order, for every receiver: first the removals of dots both snapshots
+ * hold (resolved by the sketch, or by the sender's LIVE list of its live
+ * dots in the common part), then the dead dots the receiver has not seen
+ * (DEAD), then the entries; last the sender's snapshot joins the context.
+ * So no update arrives before the removals it implies: a receiver is never
+ * "behind" (an update in its context whose superseded dots it still
+ * holds). A sender sends DEAD and entries only once it knows the receiver
+ * has resolved its removals with what was sent before them. */
 typedef struct crdt__cold {
   const crdt__sctx *mine, *peer; /* the round's HELLO snapshots */
-  bool sketch;                   /* removals by sketch (else FULL) */
+  bool sketch;                   /* removals by sketch (else by LIVE) */
   /* Ranks of the replicas both snapshots name (both are canonical, so
    * walking them in step finds them): mine_common[i] for index i of mine,
    * peer_common[i] for index i of peer; UINT32_MAX when not common. */
@@ -92,25 +113,48 @@ typedef struct crdt__cold {
   uint32_t m_first, m_store, sent_cells, peer_n, tried;
   crdt__rcell *cells, *peer_cells;
   bool decoded, drops_received, drops_sent;
-  crdt__riblt_diff diff; /* mine: dots to drop here; theirs: at the peer */
-  /* the plan: keys (dot-based types) or replica indexes (counters) still
-   * to send, as the type recorded them */
+  crdt__riblt_diff diff; /* mine: the peer drops; theirs: this side drops */
+  /* LIVE: this side's live dots inside both snapshots, sorted, sent in
+   * parts; the peer's, received as runs */
+  crdt__rdot *live;
+  uint32_t nlive, live_cap, live_sent, live_parts_sent;
+  crdt__run *runs;
+  uint32_t nruns, runs_cap, live_parts_in;
+  bool live_in_done;
+  /* the plan: first the dead dots (dot-based types: dots of this side's
+   * snapshot that the peer's lacks and that no store holds here, ndead of
+   * them, by rank in `mine` then counter), then keys (dot-based types) or
+   * replica ids (counters), as the type recorded them. next_key counts
+   * plan items sent: dead dots first, then keys. */
+  crdt__dot *dead;
+  uint32_t ndead, dead_cap;
   uint8_t *keys;
   size_t keys_len, keys_cap;
   uint32_t *offs, nkeys, offs_cap, next_key;
   bool planned, plan_sent_end;
   uint32_t chunks_sent;
   /* receiving */
-  uint32_t chunks_in;     /* chunks applied, in order */
-  uint32_t chunks_total;  /* from the peer's END, UINT32_MAX until then */
+  crdt__sctx dead_in;    /* DEAD parts received, applied with the last */
+  bool changed_since;    /* set by the session: this side changed since its
+                          * HELLO other than by this round, so it may hold
+                          * live dots the peer's DEAD names */
+  uint32_t chunks_in;    /* chunks applied, in order */
+  uint32_t chunks_total; /* from the peer's END, UINT32_MAX until then */
   bool final_done;
-  crdt__u64set listed;    /* FULL: keys the peer's chunks listed */
 } crdt__cold;
 
 void crdt__cold_free(crdt__cold *k, const crdt_allocator *m);
 /* Appends a key to the plan. */
 int crdt__cold_plan_key(crdt__cold *k, const crdt_allocator *m,
                         const void *key, size_t len);
+/* Plan items: dead dots and keys. */
+static inline uint32_t crdt__cold_items(const crdt__cold *k) {
+  return k->ndead + k->nkeys;
+}
+
+/* Chunk kinds (the first byte of a CHUNK section's body). */
+#define CRDT__CHUNK_ENTRIES 0
+#define CRDT__CHUNK_DEAD 1
 
 /* An object change a message causes, staged before it is applied, so that
  * a receive is atomic: one join into the object. */
@@ -176,12 +220,23 @@ static inline uint64_t crdt__sd_item(uint32_t rank, uint64_t counter) {
  * not live dots of o inside the common part are ignored. O(state). */
 int crdt__sd_drops(crdt__cold *k, const crdt_object *o, const uint64_t *items,
                    uint32_t n, crdt__change *ch);
-/* FULL: adds to `ch` the drops of o's dots that the peer's snapshot has
- * seen, on keys no chunk listed. O(state). */
-int crdt__sd_sweep(crdt__cold *k, const crdt_object *o, crdt__change *ch);
+/* LIVE: writes the next part of this side's live common dots (at most
+ * `budget` bytes; *n dots). Reads a received part into k->runs past
+ * k->nruns (checked: sorted, within the common replicas) and sets *nruns
+ * to the count with them; the caller takes it (k->nruns) when the receive
+ * succeeds. */
+void crdt__sd_put_live(crdt__cold *k, crdt__wbuf *w, size_t budget,
+                       uint32_t *n);
+int crdt__sd_get_live(crdt__cold *k, const crdt_allocator *m, crdt__rbuf *r,
+                      uint32_t *nruns);
+/* LIVE: adds to `ch` the drops of o's live dots inside both snapshots that
+ * the peer's runs do not hold. O(state). */
+int crdt__sd_live_drops(crdt__cold *k, const crdt_object *o, crdt__change *ch);
 /* Adds the peer's snapshot to the context `ch` will give o: the dots of it
- * o has not seen (which o holds nowhere, so this kills nothing here). */
-int crdt__sd_final(crdt__cold *k, const crdt_object *o, crdt__change *ch);
+ * o has not seen (which o holds nowhere, so this kills nothing here);
+ * *added counts them. */
+int crdt__sd_final(crdt__cold *k, const crdt_object *o, crdt__change *ch,
+                   uint64_t *added);
 
 void crdt__change_free(crdt__change *ch, const crdt_allocator *m);
 

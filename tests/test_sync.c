@@ -159,10 +159,168 @@ static void test_sync_every_type_converges(void **state) {
   }
 }
 
+static size_t encoded_size(const crdt_object *o) {
+  size_t n = 0;
+  assert_int_equal(crdt_encode(o, NULL, 0, &n), CRDT_ENOSPC);
+  return n;
+}
+
+static size_t context_size(const crdt_object *o) {
+  crdt_context *c;
+  size_t n = 0;
+  assert_int_equal(crdt_object_context(o, &c), 0);
+  assert_int_equal(crdt_context_encode(c, NULL, 0, &n), CRDT_ENOSPC);
+  crdt_context_free(c);
+  return n;
+}
+
+static crdt_object *copy_of(const crdt_object *o, const char *owner) {
+  size_t n = encoded_size(o);
+  uint8_t *b = malloc(n);
+  assert_non_null(b);
+  assert_int_equal(crdt_encode(o, b, n, &n), 0);
+  crdt_object *c;
+  assert_int_equal(crdt_decode(b, n, owner, &c), 0);
+  free(b);
+  return c;
+}
+
+/* Equal replicas, sessions that never met: each side sends one message
+ * holding its context and a constant, and both are in sync after it. */
+static void test_sync_identical_replicas_send_contexts_only(void **state) {
+  (void)state;
+  crdt_object *a = obj(CRDT_TYPE_ORSET, "a");
+  add_items(a, 0, 2000);
+  remove_items(a, 0, 2000, 3);
+  crdt_object *b = copy_of(a, "b");
+  crdt_sync *sa = session(a), *sb = session(b);
+  tu_pump p;
+  assert_int_equal(sync_pair(sa, sb, 1 << 16, false, &p), 1); /* half a RTT */
+  assert_int_equal(p.msgs_ab, 1);
+  assert_int_equal(p.msgs_ba, 1);
+  const size_t ctx = context_size(a);
+  printf("# identical: %llu + %llu bytes, context %zu\n",
+         (unsigned long long)p.ab, (unsigned long long)p.ba, ctx);
+  assert_true(p.ab <= ctx + 64 && p.ba <= ctx + 64);
+  crdt_sync_free(sa);
+  crdt_sync_free(sb);
+  crdt_object_free(a);
+  crdt_object_free(b);
+}
+
+/* docs/verification.md's known issue, through sessions. A adds x (a1) and
+ * again (a2 replaces a1); B has both and removes x; C got a1's and the
+ * remove's deltas by hand (out of causal order) and so shows x with B's
+ * context: equal contexts, unequal states. Through sessions the issue
+ * cannot arise: C syncing with B repairs it (equal contexts, different
+ * digests: the sketch finds a1), and replicas that only ever sync through
+ * sessions, in any order, never show it. */
+static void test_sync_orset_known_issue_cannot_arise_through_sessions(void **state) {
+  (void)state;
+  crdt_object *a = obj(CRDT_TYPE_ORSET, "A"), *b = obj(CRDT_TYPE_ORSET, "B"),
+              *c = obj(CRDT_TYPE_ORSET, "C");
+  crdt_object *d1 = obj(CRDT_TYPE_ORSET, NULL), *dr = obj(CRDT_TYPE_ORSET, NULL);
+  assert_int_equal(crdt_orset_add(crdt_object_orset(a), S("x"), crdt_object_orset(d1)), 0);
+  assert_int_equal(crdt_orset_add(crdt_object_orset(a), S("x"), NULL), 0);
+  assert_int_equal(crdt_object_merge(b, a), 0);
+  assert_int_equal(crdt_orset_remove(crdt_object_orset(b), S("x"), crdt_object_orset(dr)), 0);
+  assert_int_equal(crdt_object_merge(c, d1), 0);
+  assert_int_equal(crdt_object_merge(c, dr), 0);
+  crdt_order o;
+  assert_int_equal(crdt_object_compare(c, b, &o), 0);
+  assert_int_equal(o, CRDT_EQUAL);             /* the issue, by raw deltas */
+  assert_false(crdt_object_equal(c, b));
+  crdt_sync *sc = session(c), *sb = session(b);
+  assert_true(sync_pair(sc, sb, 1 << 16, false, NULL) > 0);
+  assert_true(crdt_object_equal(c, b));        /* repaired */
+  assert_false(crdt_orset_contains(crdt_object_orset(c), S("x")));
+  crdt_sync_free(sc);
+  crdt_sync_free(sb);
+
+  /* the same updates, every transfer through sessions, C first meeting A
+   * halfway through (it sees a1 but not a2), then B */
+  crdt_object *a2 = obj(CRDT_TYPE_ORSET, "A"), *b2 = obj(CRDT_TYPE_ORSET, "B"),
+              *c2 = obj(CRDT_TYPE_ORSET, "C");
+  crdt_sync *ac = session(a2), *ca = session(c2), *ab = session(a2),
+            *ba = session(b2), *bc = session(b2), *cb = session(c2);
+  assert_int_equal(crdt_orset_add(crdt_object_orset(a2), S("x"), NULL), 0);
+  assert_true(sync_pair(ac, ca, 1 << 16, false, NULL) > 0);
+  assert_int_equal(crdt_orset_add(crdt_object_orset(a2), S("x"), NULL), 0);
+  assert_true(sync_pair(ab, ba, 1 << 16, false, NULL) > 0);
+  assert_int_equal(crdt_orset_remove(crdt_object_orset(b2), S("x"), NULL), 0);
+  assert_true(sync_pair(bc, cb, 1 << 16, true, NULL) > 0);
+  crdt_object *all[] = {a2, b2, c2};
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) {
+      assert_int_equal(crdt_object_compare(all[i], all[j], &o), 0);
+      assert_int_equal(o == CRDT_EQUAL, crdt_object_equal(all[i], all[j]));
+    }
+  assert_true(crdt_object_equal(b2, c2));
+  assert_false(crdt_orset_contains(crdt_object_orset(c2), S("x")));
+  crdt_sync *s6[] = {ac, ca, ab, ba, bc, cb};
+  for (int i = 0; i < 6; i++) crdt_sync_free(s6[i]);
+  crdt_object *objs[] = {a, b, c, d1, dr, a2, b2, c2};
+  for (int i = 0; i < 8; i++) crdt_object_free(objs[i]);
+}
+
+/* A session saved and restored on the same objects stays warm: the next
+ * sync is a push of the change, not a cold round. */
+static void test_sync_saved_session_stays_warm(void **state) {
+  (void)state;
+  crdt_object *a = obj(CRDT_TYPE_CART, "a"), *b = obj(CRDT_TYPE_CART, "b");
+  for (int i = 0; i < 300; i++) {
+    char k[16];
+    snprintf(k, sizeof k, "item-%d", i);
+    assert_int_equal(crdt_cart_add(crdt_object_cart(a), S(k), 1 + i % 3, NULL), 0);
+  }
+  crdt_sync *sa = session(a), *sb = session(b);
+  assert_true(sync_pair(sa, sb, 4096, false, NULL) > 0);
+  /* save both, free both, restore: a reconnect within the process */
+  uint8_t ba[512], bb[512];
+  size_t na, nb;
+  assert_int_equal(crdt_sync_save(sa, ba, sizeof ba, &na), 0);
+  assert_int_equal(crdt_sync_save(sb, bb, sizeof bb, &nb), 0);
+  crdt_sync *keep_a = session(a), *keep_b = session(b); /* hold journals */
+  crdt_sync_free(sa);
+  crdt_sync_free(sb);
+  assert_int_equal(crdt_sync_restore(a, ba, na, &sa), 0);
+  assert_int_equal(crdt_sync_restore(b, bb, nb, &sb), 0);
+  assert_int_equal(crdt_cart_add(crdt_object_cart(a), S("item-7"), 5, NULL), 0);
+  assert_int_equal(crdt_cart_remove(crdt_object_cart(b), S("item-9"), NULL), 0);
+  tu_pump p;
+  assert_int_equal(sync_pair(sa, sb, 4096, false, &p), 1);
+  assert_true(crdt_object_equal(a, b));
+  crdt_sync_stats st;
+  assert_int_equal(crdt_sync_get_stats(sa, &st), 0);
+  assert_int_equal(st.cold_rounds, 0);
+  printf("# restored warm: %llu + %llu bytes\n", (unsigned long long)p.ab,
+         (unsigned long long)p.ba);
+  assert_true(p.ab + p.ba < 400);
+  /* restored on an older copy of the state: that history is dropped, and
+   * the cold path still converges */
+  crdt_object *old = copy_of(b, "b");
+  assert_int_equal(crdt_cart_add(crdt_object_cart(b), S("late"), 1, NULL), 0);
+  assert_true(sync_pair(sa, sb, 4096, false, NULL) > 0);
+  assert_int_equal(crdt_sync_save(sb, bb, sizeof bb, &nb), 0);
+  crdt_sync *so;
+  assert_int_equal(crdt_sync_restore(old, bb, nb, &so), 0);
+  crdt_sync *sa2 = session(a);
+  assert_true(sync_pair(sa2, so, 4096, false, NULL) > 0);
+  assert_true(crdt_object_equal(a, old));
+  crdt_sync *s6[] = {sa, sb, keep_a, keep_b, so, sa2};
+  for (int i = 0; i < 6; i++) crdt_sync_free(s6[i]);
+  crdt_object_free(a);
+  crdt_object_free(b);
+  crdt_object_free(old);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sync_orset_cold_then_warm),
       cmocka_unit_test(test_sync_every_type_converges),
+      cmocka_unit_test(test_sync_identical_replicas_send_contexts_only),
+      cmocka_unit_test(test_sync_orset_known_issue_cannot_arise_through_sessions),
+      cmocka_unit_test(test_sync_saved_session_stays_warm),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
