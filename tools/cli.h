@@ -8,6 +8,7 @@
  *   demo.c     the guided walk-through
  *   diagram.c  space-time diagrams of the walk-through, as SVG
  *   lock.c     exclusive locks on state files across read, merge, write
+ *   sync.c     sync and serve: a sync session over a pipe or ssh
  *
  * Only the public API (the headers in include/crdt/) is used. Exit status:
  * CLI_OK, CLI_FAIL (the command could not do its job: a message on stderr names
@@ -116,6 +117,8 @@ int cli_cmd_merge(int argc, char **argv);
 int cli_cmd_show(int argc, char **argv);
 int cli_cmd_context(int argc, char **argv);
 int cli_cmd_compare(int argc, char **argv);
+int cli_cmd_sync(int argc, char **argv);
+int cli_cmd_serve(int argc, char **argv);
 int cli_cmd_demo(int argc, char **argv);
 
 /* ---- show.c -------------------------------------------------------------- */

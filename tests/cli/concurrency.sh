@@ -53,6 +53,25 @@ for p in "${pids[@]}"; do wait "$p" || fail "a merge or apply failed"; done
 n=$(count_elements h.crdt)
 [[ $n == 40 ]] || fail "20 merges and 20 applies at once kept $n elements"
 
+# ---- syncs running while applies hit both files --------------------------
+# (always f then g: a sync holds its file's lock and its serve the other's,
+# so opposite directions at once would wait for each other until
+# CRDT_LOCK_WAIT)
+"$CRDT" new orset sf.crdt && "$CRDT" new orset sg.crdt || exit 1
+pids=()
+for i in $(seq 1 20); do
+    "$CRDT" apply sf.crdt --replica "f$i" add "e$((300 + i))" & pids+=($!)
+    "$CRDT" apply sg.crdt --replica "g$i" add "e$((400 + i))" & pids+=($!)
+    if (( i % 2 == 0 )); then
+        "$CRDT" sync sf.crdt --quiet -- "$CRDT" serve sg.crdt 2>"serr$i" & pids+=($!)
+    fi
+done
+for p in "${pids[@]}"; do wait "$p" || fail "an apply or sync failed: $(cat serr* 2>/dev/null | head -3)"; done
+"$CRDT" sync sf.crdt --quiet -- "$CRDT" serve sg.crdt || fail "the last sync failed"
+[[ $("$CRDT" compare sf.crdt sg.crdt) == equal ]] || fail "sf and sg differ after syncing"
+n=$(count_elements sf.crdt)
+[[ $n == 40 ]] || fail "applies racing syncs kept $n of 40 elements"
+
 # ---- a lock that is not released in time: clear error, file unchanged ----
 if command -v flock >/dev/null 2>&1; then
     cp f.crdt before.crdt
