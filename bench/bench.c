@@ -15,24 +15,18 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench.h"
 #include "crdt/codec.h"
 #include "crdt/crdt.h"
 
-#define RUNS 5
-
 /* ---- plumbing ------------------------------------------------------------- */
 
-static void die(const char *what, int rc) {
+void die(const char *what, int rc) {
   fprintf(stderr, "crdt_bench: %s: %s\n", what, crdt_strerror(rc));
   exit(1);
 }
-#define CHECK(call)                                                            \
-  do {                                                                         \
-    int rc_ = (call);                                                          \
-    if (rc_) die(#call, rc_);                                                  \
-  } while (0)
 
-static double now(void) {
+double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
@@ -43,16 +37,12 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-typedef struct stats {
-  double median, min, max;
-} stats;
-
-static stats summarize(double *t, int n) {
+stats summarize(double *t, int n) {
   qsort(t, (size_t)n, sizeof *t, cmp_double);
   return (stats){t[n / 2], t[0], t[n - 1]};
 }
 
-static void report(const char *name, size_t n, stats s, const char *extra) {
+void report(const char *name, size_t n, stats s, const char *extra) {
   printf("case=%s n=%zu seconds=%.6f min=%.6f max=%.6f%s%s\n", name, n,
          s.median, s.min, s.max, extra && *extra ? " " : "", extra ? extra : "");
   fflush(stdout);
@@ -89,7 +79,7 @@ static void make_names(size_t n) {
   names_n = n;
 }
 
-static const char *item(size_t i) { return names[i]; }
+const char *item(size_t i) { return names[i]; }
 
 static crdt_orset *orset(const char *replica) {
   crdt_orset *s;
@@ -410,6 +400,8 @@ static const bench_case cases[] = {
     {"mvreg_concurrent", case_mvreg_concurrent},
     {"gcounter_merge", case_gcounter_merge},
     {"cart", case_cart},
+    {"sync", case_sync_orset},
+    {"sync_cart", case_sync_cart},
 };
 
 int main(int argc, char **argv) {

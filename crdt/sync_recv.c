@@ -368,7 +368,16 @@ static void cold_finish(crdt_sync *s, const crdt__msg *msg, plan *pl) {
 /* Takes the peer's HELLO carried by msg; a newer one restarts the round. */
 static void take_hello(crdt_sync *s, crdt__msg *msg) {
   const crdt_allocator *m = &s->obj->mem;
-  const bool reply = (msg->h.flags & CRDT__HELLO_WANT_REPLY) ||
+  const bool wants = msg->h.flags & CRDT__HELLO_WANT_REPLY;
+  /* Both sides started a round at once: each HELLO asks for an answer and
+   * neither had seen the other's. Both are fresh: they pair as they are,
+   * and neither answers (both sides see the same, so both decide alike). */
+  const bool crossing = wants && msg->to == s->sid && s->my_hello &&
+                        !s->hello_due &&
+                        (s->mine.flags & CRDT__HELLO_WANT_REPLY) &&
+                        s->peer_answers != s->my_hello &&
+                        msg->answers != s->my_hello;
+  const bool reply = (wants && !crossing) ||
                      (s->peer_sid && msg->sid != s->peer_sid);
   crdt__hello_free(&s->peer, m);
   s->peer = msg->h;
@@ -377,7 +386,9 @@ static void take_hello(crdt_sync *s, crdt__msg *msg) {
   s->peer_sid = msg->sid;
   s->peer_hello = msg->hello;
   /* an answer to a HELLO of this incarnation, or to none */
-  s->peer_answers = msg->to == s->sid ? msg->answers : 0;
+  s->peer_answers = crossing ? s->my_hello
+                    : msg->to == s->sid ? msg->answers
+                                        : 0;
   crdt__sync_round_free(s);
   if (reply) s->hello_due = s->reply_due = true; /* plain: asks for none */
 }
