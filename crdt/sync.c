@@ -173,15 +173,18 @@ static int put_delta(crdt_sync *s, crdt__wbuf *w, uint64_t from, uint64_t to,
   }
 }
 
-static void put_cells(crdt_sync *s, crdt__wbuf *w, uint32_t from, uint32_t to,
-                      size_t budget, uint32_t *sent_to) {
+/* Cells [from, target) as far as the budget goes; the section announces
+ * the target, so the peer tries to decode once it has them all. */
+static void put_cells(crdt_sync *s, crdt__wbuf *w, uint32_t from,
+                      uint32_t target, size_t budget, uint32_t *sent_to) {
   const crdt__rcell *c = s->cold.cells;
   size_t n = budget / 17;
-  if (to - from > n) to = from + (uint32_t)n;
+  uint32_t to = target - from > n ? from + (uint32_t)n : target;
   *sent_to = from;
   if (to <= from) return;
   size_t at = crdt__sec_begin(w, CRDT__SEC_CELLS);
   crdt__w_varint(w, from);
+  crdt__w_varint(w, target);
   crdt__w_varint(w, to - from);
   for (uint32_t i = from; i < to; i++) crdt__cell_put(w, &c[i]);
   crdt__sec_end(w, at);
@@ -234,7 +237,7 @@ static int cold_sections(crdt_sync *s, crdt__wbuf *w, size_t cap, outbox *o) {
       if (k->sent_cells < target)
         put_cells(s, w, k->sent_cells, target, room(w, cap), &o->cells_to);
       /* all the peer sent was tried and failed: ask for more */
-      if (k->tried == k->peer_n && k->peer_n >= k->m_first &&
+      if (k->tried == k->peer_n && k->peer_n && k->peer_n >= k->peer_target &&
           k->peer_n >= s->need_sent && k->peer_n < k->m_store) {
         uint32_t want = k->peer_n * 2 > k->m_store ? k->m_store : k->peer_n * 2;
         if (want > s->need_sent) {
@@ -244,7 +247,7 @@ static int cold_sections(crdt_sync *s, crdt__wbuf *w, size_t cap, outbox *o) {
           o->need = true;
           o->need_to = want;
         }
-      } else if (k->tried == k->m_store && k->peer_n == k->m_store) {
+      } else if (k->tried && k->tried == k->m_store) {
         o->force_cold = true; /* the sketch failed: list live dots */
       }
     }

@@ -139,6 +139,7 @@ static int section(crdt__msg *msg, unsigned kind, crdt__rbuf *p,
   case CRDT__SEC_CELLS: {
     uint64_t n;
     if ((rc = r_u32(p, CRDT__RIBLT_MAX_CELLS, &msg->cells_start)) ||
+        (rc = r_u32(p, CRDT__RIBLT_MAX_CELLS, &msg->cells_target)) ||
         (rc = crdt__r_count(p, 13, &n)))
       break;
     if (n == 0 || n > CRDT__RIBLT_MAX_CELLS - msg->cells_start)

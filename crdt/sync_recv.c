@@ -97,8 +97,12 @@ static int cold_setup(crdt_sync *s) {
               est <= live / 6 + 64 &&
               est * 3 / 2 + CELLS_SLACK < CRDT__RIBLT_MAX_CELLS / 4;
   if (!k->sketch) return 0;
+  /* Room for 4 times the estimate, the same on both sides; what this side
+   * sends first is set after the plan (which counts its own removals
+   * exactly) */
   k->m_first = est ? (uint32_t)(est * 3 / 2) + CELLS_SLACK : CELLS_MIN;
   k->m_store = 4 * k->m_first + 64;
+  k->peer_est = u_p < dead_p ? u_p : dead_p;
   k->cells = crdt__calloc(m, k->m_store, sizeof *k->cells);
   k->peer_cells = crdt__calloc(m, k->m_store, sizeof *k->peer_cells);
   if (!k->cells || !k->peer_cells) return CRDT_ENOMEM;
@@ -150,6 +154,14 @@ int crdt__sync_establish(crdt_sync *s) {
       if (!rc) {
         rc = s->ops->plan(&s->cold, s->obj);
         s->cold.planned = true;
+      }
+      if (!rc && s->cold.sketch) {
+        /* this side's removals the peer lacks are its dead dots exactly;
+         * the peer's, at most its estimate: enough cells for both */
+        crdt__cold *k = &s->cold;
+        uint64_t want = (k->ndead + k->peer_est) * 3 / 2 + CELLS_SLACK;
+        if (!k->ndead && !k->peer_est) want = CELLS_MIN;
+        k->m_first = want < k->m_store ? (uint32_t)want : k->m_store;
       }
       if (rc) {
         crdt__sync_round_free(s);
@@ -226,6 +238,7 @@ static int apply(crdt_sync *s, crdt__change *ch, bool break_journal,
  * and committed only after the object change succeeded. */
 typedef struct plan {
   uint32_t peer_n; /* cells received */
+  uint32_t peer_target;
   uint32_t nruns;  /* LIVE runs received */
   bool decoded, drops_in, live_part, live_done, chunk, end, final, restart;
   crdt__riblt_diff diff;
@@ -280,6 +293,7 @@ static int round_sections(crdt_sync *s, const crdt__msg *msg, plan *pl,
   const crdt_allocator *m = &s->obj->mem;
   int rc = 0;
   pl->peer_n = k->peer_n;
+  pl->peer_target = k->peer_target;
   if (s->ops->dotted && s->j->merges != s->merges_h + s->own_applies) {
     /* Something else merged into the object since this side's HELLO: it
      * may hold dots the peer's snapshot has seen die, which the peer's
@@ -297,7 +311,8 @@ static int round_sections(crdt_sync *s, const crdt__msg *msg, plan *pl,
     for (uint32_t i = msg->cells_start; i < end; i++)
       (void)crdt__cell_get(&r, &k->peer_cells[i]);
     if (end > pl->peer_n) pl->peer_n = end;
-    if (pl->peer_n > k->tried && pl->peer_n >= k->m_first &&
+    if (msg->cells_target > pl->peer_target) pl->peer_target = msg->cells_target;
+    if (pl->peer_n > k->tried && pl->peer_n >= pl->peer_target &&
         (rc = try_decode(s, pl->peer_n, pl)))
       return rc;
     if (pl->decoded && (rc = crdt__sd_drops(k, s->obj, pl->diff.theirs,
@@ -458,7 +473,8 @@ int crdt_sync_receive(crdt_sync *s, const void *data, size_t len) {
   if (round) {
     crdt__cold *k = &s->cold;
     if (pl.peer_n > k->peer_n) k->peer_n = pl.peer_n;
-    if (k->peer_n > k->tried && k->peer_n >= k->m_first) k->tried = k->peer_n;
+    k->peer_target = pl.peer_target;
+    if (k->peer_n > k->tried && k->peer_n >= k->peer_target) k->tried = k->peer_n;
     if (pl.decoded) {
       k->decoded = true;
       k->diff = pl.diff;

@@ -53,7 +53,7 @@ typedef struct crdt__msg {
   uint64_t delta_jid, delta_from, delta_to;
   bool delta_keyed;
   crdt__rbuf delta_body;
-  uint32_t cells_start, cells_n;
+  uint32_t cells_start, cells_n, cells_target;
   crdt__rbuf cells;
   uint64_t need;
   uint32_t chunk_no;

@@ -111,6 +111,9 @@ typedef struct crdt__cold {
   /* the sketch: cells this side computed (m_store of them) and those
    * received from the peer (peer_n valid so far) */
   uint32_t m_first, m_store, sent_cells, peer_n, tried;
+  uint32_t peer_target; /* cells the peer announced it sends in this flight:
+                         * decoding is tried once that many are in */
+  uint64_t peer_est;     /* removals the peer may have made, at most */
   crdt__rcell *cells, *peer_cells;
   bool decoded, drops_received, drops_sent;
   crdt__riblt_diff diff; /* mine: the peer drops; theirs: this side drops */
