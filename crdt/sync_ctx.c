@@ -170,7 +170,7 @@ int crdt__cold_plan_key(crdt__cold *k, const crdt_allocator *m,
     k->offs = o;
     k->offs_cap = cap;
   }
-  if (k->keys_len + len > k->keys_cap) {
+  if (!k->keys || k->keys_len + len > k->keys_cap) { /* never NULL */
     size_t cap = k->keys_cap ? k->keys_cap : 1024;
     while (cap < k->keys_len + len) cap *= 2;
     if (cap > UINT32_MAX) return CRDT_ETOOMANY;

@@ -286,14 +286,17 @@ static bool snap_has(const crdt__sctx *s, const crdt__replicas *r,
 }
 
 /* Builds the keyed delta of plan keys [k->next_key, ...) that fit in
- * `budget` (estimated) into t; *used = plan keys covered. */
+ * `budget` (estimated) into t; *used = plan keys covered, *more: keys were
+ * left out for the budget. */
 static int build_chunk(crdt__cold *k, const crdt_object *o, size_t budget,
-                       bool values, crdt__causal *t, uint32_t *used) {
+                       bool values, crdt__causal *t, uint32_t *used,
+                       bool *more) {
   const crdt__causal *c = &crdt__dotted_cof(o)->c;
   const crdt_allocator *m = &o->mem;
   size_t est = 16;
   uint32_t i = k->next_key - k->ndead;
   int rc = 0;
+  *more = false;
   for (; i < k->nkeys && rc == 0; i++) {
     const uint8_t *key = k->keys + k->offs[i];
     const size_t len = k->offs[i + 1] - k->offs[i];
@@ -310,8 +313,18 @@ static int build_chunk(crdt__cold *k, const crdt_object *o, size_t budget,
       fresh = snap_has(k->mine, &c->replicas, &d[j]) &&
               !snap_has(k->peer, &c->replicas, &d[j]);
     if (!fresh) continue; /* the peer has seen all of it by now */
-    size_t need = entry_bytes(e, values) + 70; /* an id may join the table */
-    if (est + need > budget && i > k->next_key - k->ndead) break;
+    /* the entry, its dots in the chunk's context, and the ids that would
+     * join the chunk's table */
+    size_t need = entry_bytes(e, values) + (size_t)e->ndots * 4;
+    for (uint32_t j = 0; j < e->ndots; j++)
+      if (crdt__replicas_find_rid(&t->replicas,
+                                  c->replicas.by_index[d[j].replica]) ==
+          CRDT__NO_REPLICA)
+        need += 70;
+    if (est + need > budget && i > k->next_key - k->ndead) {
+      *more = true;
+      break;
+    }
     est += need;
     if ((rc = crdt__store_reserve(&t->store, m, 1))) break;
     /* the key is copied before anything can move the entry */
@@ -358,6 +371,12 @@ static int put_dead(crdt__cold *k, const crdt_allocator *m, crdt__wbuf *w,
   return rc;
 }
 
+/* b * num / den, for budgets of any size. */
+static size_t scale(size_t b, size_t num, size_t den) {
+  const double x = (double)b * (double)num / (double)den;
+  return x < (double)(SIZE_MAX / 2) ? (size_t)x : SIZE_MAX / 2;
+}
+
 int crdt__sd_put_chunk(crdt__cold *k, const crdt_object *o, crdt__wbuf *w,
                        size_t budget, uint32_t *used) {
   const crdt_allocator *m = &o->mem;
@@ -365,11 +384,15 @@ int crdt__sd_put_chunk(crdt__cold *k, const crdt_object *o, crdt__wbuf *w,
   *used = 0;
   if (k->next_key < k->ndead) return put_dead(k, m, w, budget, used);
   if (k->next_key >= crdt__cold_items(k)) return 0;
-  for (size_t b = budget;; b /= 2) {
+  /* Estimates are rough (keys and ids vary): build, measure, and search
+   * the estimate's budget for a chunk that fills most of the real one. */
+  size_t b = budget, lo = 0, hi = SIZE_MAX;
+  for (int attempt = 0;; attempt++) {
     crdt__causal t = {0};
     t.keyed = true;
     uint32_t n;
-    int rc = build_chunk(k, o, b, values, &t, &n);
+    bool more;
+    int rc = build_chunk(k, o, b, values, &t, &n, &more);
     const size_t start = w->len;
     if (!rc && t.store.count) {
       crdt__w_u8(w, CRDT__CHUNK_ENTRIES);
@@ -378,15 +401,26 @@ int crdt__sd_put_chunk(crdt__cold *k, const crdt_object *o, crdt__wbuf *w,
     crdt__causal_free(&t, m);
     if (rc) return rc;
     if (w->err) return w->err;
-    if (w->len - start <= budget || n <= 1) {
-      if (w->len - start > budget) {
-        w->len = start;
-        return CRDT_ENOSPC; /* one entry larger than a message */
-      }
+    const size_t size = w->len - start;
+    const bool fits = size <= budget;
+    if (fits && (!more || size >= budget - budget / 8 || b == lo)) {
       *used = n;
       return 0;
     }
-    w->len = start; /* the estimate was short: fewer keys */
+    w->len = start;
+    if (!fits && n <= 1) return CRDT_ENOSPC; /* one entry exceeds a message */
+    if (fits)
+      lo = b;
+    else
+      hi = b;
+    if (attempt >= 6 && lo)
+      b = lo; /* good enough */
+    else if (hi == SIZE_MAX)
+      b = scale(b, budget - budget / 16, size ? size : 1);
+    else if (!lo)
+      b = scale(b, budget - budget / 8, size) / (attempt >= 6 ? 2 : 1);
+    else
+      b = lo + (hi - lo) / 2;
   }
 }
 

@@ -156,10 +156,16 @@ int crdt__sync_establish(crdt_sync *s) {
         s->cold.planned = true;
       }
       if (!rc && s->cold.sketch) {
-        /* this side's removals the peer lacks are its dead dots exactly;
-         * the peer's, at most its estimate: enough cells for both */
+        /* This side's removals the peer lacks are its dead dots exactly;
+         * the peer's, at most its estimate (which counts its new live dots
+         * too). Cells for both, the peer's share capped at this side's
+         * own: then the side with more removals sends enough for the other
+         * to decode the whole difference (the other decodes, or asks for
+         * more), and new elements at the peer do not inflate this side's
+         * cells. */
         crdt__cold *k = &s->cold;
-        uint64_t want = (k->ndead + k->peer_est) * 3 / 2 + CELLS_SLACK;
+        const uint64_t peer = k->peer_est < k->ndead ? k->peer_est : k->ndead;
+        uint64_t want = (k->ndead + peer) * 3 / 2 + CELLS_SLACK;
         if (!k->ndead && !k->peer_est) want = CELLS_MIN;
         k->m_first = want < k->m_store ? (uint32_t)want : k->m_store;
       }
