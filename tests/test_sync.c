@@ -23,18 +23,6 @@ static void pump_fail(const char *what, int rc) {
   fail_msg("%s: %s", what, crdt_err_name(rc));
 }
 
-static crdt_object *obj(crdt_type t, const char *id) {
-  crdt_object *o;
-  assert_int_equal(crdt_object_new(t, id, &o), 0);
-  return o;
-}
-
-static crdt_sync *session(crdt_object *o) {
-  crdt_sync *s;
-  assert_int_equal(crdt_sync_new(o, &s), 0);
-  return s;
-}
-
 /* Syncs a and b through fresh or given sessions; returns ticks. */
 static int sync_pair(crdt_sync *sa, crdt_sync *sb, size_t cap, bool b_waits,
                      tu_pump *out) {
@@ -46,30 +34,13 @@ static int sync_pair(crdt_sync *sa, crdt_sync *sb, size_t cap, bool b_waits,
   return t;
 }
 
-static void add_items(crdt_object *o, unsigned from, unsigned to) {
-  char key[32];
-  for (unsigned i = from; i < to; i++) {
-    snprintf(key, sizeof key, "item-%u", i);
-    assert_int_equal(crdt_orset_add(crdt_object_orset(o), S(key), NULL), 0);
-  }
-}
-
-static void remove_items(crdt_object *o, unsigned from, unsigned to,
-                         unsigned step) {
-  char key[32];
-  for (unsigned i = from; i < to; i += step) {
-    snprintf(key, sizeof key, "item-%u", i);
-    assert_int_equal(crdt_orset_remove(crdt_object_orset(o), S(key), NULL), 0);
-  }
-}
-
 static void test_sync_orset_cold_then_warm(void **state) {
   (void)state;
-  crdt_object *a = obj(CRDT_TYPE_ORSET, "a"), *b = obj(CRDT_TYPE_ORSET, "b");
-  add_items(a, 0, 300);
-  add_items(b, 200, 400);
-  remove_items(a, 0, 50, 7);
-  crdt_sync *sa = session(a), *sb = session(b);
+  crdt_object *a = tu_new_object(CRDT_TYPE_ORSET, "a"), *b = tu_new_object(CRDT_TYPE_ORSET, "b");
+  tu_add_items(a, 0, 300);
+  tu_add_items(b, 200, 400);
+  tu_remove_items(a, 0, 50, 7);
+  crdt_sync *sa = tu_new_session(a), *sb = tu_new_session(b);
   tu_pump p;
   int t = sync_pair(sa, sb, 1 << 20, false, &p);
   assert_true(t > 0);
@@ -77,10 +48,10 @@ static void test_sync_orset_cold_then_warm(void **state) {
   printf("# cold: %d ticks, %llu + %llu bytes\n", t, (unsigned long long)p.ab,
          (unsigned long long)p.ba);
   /* both change, concurrently; the sessions are warm now */
-  add_items(a, 1000, 1010);
-  remove_items(a, 100, 200, 10);
-  add_items(b, 2000, 2005);
-  remove_items(b, 300, 310, 1);
+  tu_add_items(a, 1000, 1010);
+  tu_remove_items(a, 100, 200, 10);
+  tu_add_items(b, 2000, 2005);
+  tu_remove_items(b, 300, 310, 1);
   t = sync_pair(sa, sb, 1 << 20, false, &p);
   assert_true(crdt_object_equal(a, b));
   printf("# warm: %d ticks, %llu + %llu bytes\n", t, (unsigned long long)p.ab,
@@ -132,9 +103,9 @@ static void test_sync_every_type_converges(void **state) {
   tu_rng rng = {12345};
   for (size_t t = 0; t < sizeof all_types / sizeof *all_types; t++) {
     for (int trial = 0; trial < 6; trial++) {
-      crdt_object *a = obj(all_types[t], "alpha"), *b = obj(all_types[t], "b");
+      crdt_object *a = tu_new_object(all_types[t], "alpha"), *b = tu_new_object(all_types[t], "b");
       uint64_t clock = 0;
-      crdt_sync *sa = session(a), *sb = session(b);
+      crdt_sync *sa = tu_new_session(a), *sb = tu_new_session(b);
       for (int round = 0; round < 5; round++) {
         unsigned na = tu_below(&rng, 60), nb = tu_below(&rng, 60);
         for (unsigned i = 0; i < na; i++) random_update(a, &rng, &clock);
@@ -159,46 +130,20 @@ static void test_sync_every_type_converges(void **state) {
   }
 }
 
-static size_t encoded_size(const crdt_object *o) {
-  size_t n = 0;
-  assert_int_equal(crdt_encode(o, NULL, 0, &n), CRDT_ENOSPC);
-  return n;
-}
-
-static size_t context_size(const crdt_object *o) {
-  crdt_context *c;
-  size_t n = 0;
-  assert_int_equal(crdt_object_context(o, &c), 0);
-  assert_int_equal(crdt_context_encode(c, NULL, 0, &n), CRDT_ENOSPC);
-  crdt_context_free(c);
-  return n;
-}
-
-static crdt_object *copy_of(const crdt_object *o, const char *owner) {
-  size_t n = encoded_size(o);
-  uint8_t *b = malloc(n);
-  assert_non_null(b);
-  assert_int_equal(crdt_encode(o, b, n, &n), 0);
-  crdt_object *c;
-  assert_int_equal(crdt_decode(b, n, owner, &c), 0);
-  free(b);
-  return c;
-}
-
 /* Equal replicas, sessions that never met: each side sends one message
  * holding its context and a constant, and both are in sync after it. */
 static void test_sync_identical_replicas_send_contexts_only(void **state) {
   (void)state;
-  crdt_object *a = obj(CRDT_TYPE_ORSET, "a");
-  add_items(a, 0, 2000);
-  remove_items(a, 0, 2000, 3);
-  crdt_object *b = copy_of(a, "b");
-  crdt_sync *sa = session(a), *sb = session(b);
+  crdt_object *a = tu_new_object(CRDT_TYPE_ORSET, "a");
+  tu_add_items(a, 0, 2000);
+  tu_remove_items(a, 0, 2000, 3);
+  crdt_object *b = tu_copy_as(a, "b");
+  crdt_sync *sa = tu_new_session(a), *sb = tu_new_session(b);
   tu_pump p;
   assert_int_equal(sync_pair(sa, sb, 1 << 16, false, &p), 1); /* half a RTT */
   assert_int_equal(p.msgs_ab, 1);
   assert_int_equal(p.msgs_ba, 1);
-  const size_t ctx = context_size(a);
+  const size_t ctx = tu_context_size(a);
   printf("# identical: %llu + %llu bytes, context %zu\n",
          (unsigned long long)p.ab, (unsigned long long)p.ba, ctx);
   assert_true(p.ab <= ctx + 64 && p.ba <= ctx + 64);
@@ -217,9 +162,9 @@ static void test_sync_identical_replicas_send_contexts_only(void **state) {
  * sessions, in any order, never show it. */
 static void test_sync_orset_known_issue_cannot_arise_through_sessions(void **state) {
   (void)state;
-  crdt_object *a = obj(CRDT_TYPE_ORSET, "A"), *b = obj(CRDT_TYPE_ORSET, "B"),
-              *c = obj(CRDT_TYPE_ORSET, "C");
-  crdt_object *d1 = obj(CRDT_TYPE_ORSET, NULL), *dr = obj(CRDT_TYPE_ORSET, NULL);
+  crdt_object *a = tu_new_object(CRDT_TYPE_ORSET, "A"), *b = tu_new_object(CRDT_TYPE_ORSET, "B"),
+              *c = tu_new_object(CRDT_TYPE_ORSET, "C");
+  crdt_object *d1 = tu_new_object(CRDT_TYPE_ORSET, NULL), *dr = tu_new_object(CRDT_TYPE_ORSET, NULL);
   assert_int_equal(crdt_orset_add(crdt_object_orset(a), S("x"), crdt_object_orset(d1)), 0);
   assert_int_equal(crdt_orset_add(crdt_object_orset(a), S("x"), NULL), 0);
   assert_int_equal(crdt_object_merge(b, a), 0);
@@ -230,7 +175,7 @@ static void test_sync_orset_known_issue_cannot_arise_through_sessions(void **sta
   assert_int_equal(crdt_object_compare(c, b, &o), 0);
   assert_int_equal(o, CRDT_EQUAL);             /* the issue, by raw deltas */
   assert_false(crdt_object_equal(c, b));
-  crdt_sync *sc = session(c), *sb = session(b);
+  crdt_sync *sc = tu_new_session(c), *sb = tu_new_session(b);
   assert_true(sync_pair(sc, sb, 1 << 16, false, NULL) > 0);
   assert_true(crdt_object_equal(c, b));        /* repaired */
   assert_false(crdt_orset_contains(crdt_object_orset(c), S("x")));
@@ -239,10 +184,10 @@ static void test_sync_orset_known_issue_cannot_arise_through_sessions(void **sta
 
   /* the same updates, every transfer through sessions, C first meeting A
    * halfway through (it sees a1 but not a2), then B */
-  crdt_object *a2 = obj(CRDT_TYPE_ORSET, "A"), *b2 = obj(CRDT_TYPE_ORSET, "B"),
-              *c2 = obj(CRDT_TYPE_ORSET, "C");
-  crdt_sync *ac = session(a2), *ca = session(c2), *ab = session(a2),
-            *ba = session(b2), *bc = session(b2), *cb = session(c2);
+  crdt_object *a2 = tu_new_object(CRDT_TYPE_ORSET, "A"), *b2 = tu_new_object(CRDT_TYPE_ORSET, "B"),
+              *c2 = tu_new_object(CRDT_TYPE_ORSET, "C");
+  crdt_sync *ac = tu_new_session(a2), *ca = tu_new_session(c2), *ab = tu_new_session(a2),
+            *ba = tu_new_session(b2), *bc = tu_new_session(b2), *cb = tu_new_session(c2);
   assert_int_equal(crdt_orset_add(crdt_object_orset(a2), S("x"), NULL), 0);
   assert_true(sync_pair(ac, ca, 1 << 16, false, NULL) > 0);
   assert_int_equal(crdt_orset_add(crdt_object_orset(a2), S("x"), NULL), 0);
@@ -267,20 +212,20 @@ static void test_sync_orset_known_issue_cannot_arise_through_sessions(void **sta
  * sync is a push of the change, not a cold round. */
 static void test_sync_saved_session_stays_warm(void **state) {
   (void)state;
-  crdt_object *a = obj(CRDT_TYPE_CART, "a"), *b = obj(CRDT_TYPE_CART, "b");
+  crdt_object *a = tu_new_object(CRDT_TYPE_CART, "a"), *b = tu_new_object(CRDT_TYPE_CART, "b");
   for (int i = 0; i < 300; i++) {
     char k[16];
     snprintf(k, sizeof k, "item-%d", i);
     assert_int_equal(crdt_cart_add(crdt_object_cart(a), S(k), 1 + i % 3, NULL), 0);
   }
-  crdt_sync *sa = session(a), *sb = session(b);
+  crdt_sync *sa = tu_new_session(a), *sb = tu_new_session(b);
   assert_true(sync_pair(sa, sb, 4096, false, NULL) > 0);
   /* save both, free both, restore: a reconnect within the process */
   uint8_t ba[512], bb[512];
   size_t na, nb;
   assert_int_equal(crdt_sync_save(sa, ba, sizeof ba, &na), 0);
   assert_int_equal(crdt_sync_save(sb, bb, sizeof bb, &nb), 0);
-  crdt_sync *keep_a = session(a), *keep_b = session(b); /* hold journals */
+  crdt_sync *keep_a = tu_new_session(a), *keep_b = tu_new_session(b); /* hold journals */
   crdt_sync_free(sa);
   crdt_sync_free(sb);
   assert_int_equal(crdt_sync_restore(a, ba, na, &sa), 0);
@@ -298,13 +243,13 @@ static void test_sync_saved_session_stays_warm(void **state) {
   assert_true(p.ab + p.ba < 400);
   /* restored on an older copy of the state: that history is dropped, and
    * the cold path still converges */
-  crdt_object *old = copy_of(b, "b");
+  crdt_object *old = tu_copy_as(b, "b");
   assert_int_equal(crdt_cart_add(crdt_object_cart(b), S("late"), 1, NULL), 0);
   assert_true(sync_pair(sa, sb, 4096, false, NULL) > 0);
   assert_int_equal(crdt_sync_save(sb, bb, sizeof bb, &nb), 0);
   crdt_sync *so;
   assert_int_equal(crdt_sync_restore(old, bb, nb, &so), 0);
-  crdt_sync *sa2 = session(a);
+  crdt_sync *sa2 = tu_new_session(a);
   assert_true(sync_pair(sa2, so, 4096, false, NULL) > 0);
   assert_true(crdt_object_equal(a, old));
   crdt_sync *s6[] = {sa, sb, keep_a, keep_b, so, sa2};

@@ -58,7 +58,6 @@ static void drain(tu_pump *p, crdt_sync *s, msgq *q, uint64_t *bytes,
 }
 
 int tu_pump_run(tu_pump *p, crdt_sync *a, crdt_sync *b) {
-  msgq to_a = {0}, to_b = {0};
   bool b_started = !p->b_waits;
   int ticks = 0, synced_at = -1;
   for (int t = 0; t < p->max_ticks; t++) {
@@ -83,7 +82,69 @@ int tu_pump_run(tu_pump *p, crdt_sync *a, crdt_sync *b) {
       synced_at = ticks;
     if (!carried && synced_at >= 0) break;
   }
-  q_free(&to_a);
-  q_free(&to_b);
   return synced_at;
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static void must(int rc, const char *what) {
+  if (rc == 0) return;
+  fprintf(stderr, "%s: %s\n", what, crdt_strerror(rc));
+  abort();
+}
+
+crdt_object *tu_new_object(crdt_type t, const char *id) {
+  crdt_object *o;
+  must(crdt_object_new(t, id, &o), "crdt_object_new");
+  return o;
+}
+
+crdt_sync *tu_new_session(crdt_object *o) {
+  crdt_sync *s;
+  must(crdt_sync_new(o, &s), "crdt_sync_new");
+  return s;
+}
+
+void tu_add_items(crdt_object *o, unsigned from, unsigned to) {
+  char key[32];
+  for (unsigned i = from; i < to; i++) {
+    int n = snprintf(key, sizeof key, "item-%u", i);
+    must(crdt_orset_add(crdt_object_orset(o), key, (size_t)n, NULL), "add");
+  }
+}
+
+void tu_remove_items(crdt_object *o, unsigned from, unsigned to,
+                     unsigned step) {
+  char key[32];
+  for (unsigned i = from; i < to; i += step) {
+    int n = snprintf(key, sizeof key, "item-%u", i);
+    must(crdt_orset_remove(crdt_object_orset(o), key, (size_t)n, NULL),
+         "remove");
+  }
+}
+
+size_t tu_encoded_size(const crdt_object *o) {
+  size_t n = 0;
+  if (crdt_encode(o, NULL, 0, &n) != CRDT_ENOSPC) abort();
+  return n;
+}
+
+size_t tu_context_size(const crdt_object *o) {
+  crdt_context *c;
+  size_t n = 0;
+  must(crdt_object_context(o, &c), "crdt_object_context");
+  if (crdt_context_encode(c, NULL, 0, &n) != CRDT_ENOSPC) abort();
+  crdt_context_free(c);
+  return n;
+}
+
+crdt_object *tu_copy_as(const crdt_object *o, const char *owner) {
+  size_t n = tu_encoded_size(o);
+  uint8_t *b = malloc(n);
+  if (!b) abort();
+  must(crdt_encode(o, b, n, &n), "crdt_encode");
+  crdt_object *c;
+  must(crdt_decode(b, n, owner, &c), "crdt_decode");
+  free(b);
+  return c;
 }

@@ -31,4 +31,18 @@ typedef struct tu_pump {
 
 int tu_pump_run(tu_pump *p, crdt_sync *a, crdt_sync *b);
 
+/* Helpers of the sync tests; each aborts on a library error. */
+crdt_object *tu_new_object(crdt_type t, const char *id);
+crdt_sync *tu_new_session(crdt_object *o);
+/* OR-set elements "item-<i>" for i in [from, to) (by `step`), added or
+ * removed at o. */
+void tu_add_items(crdt_object *o, unsigned from, unsigned to);
+void tu_remove_items(crdt_object *o, unsigned from, unsigned to,
+                     unsigned step);
+/* Encoded size of o, and of its causal context. */
+size_t tu_encoded_size(const crdt_object *o);
+size_t tu_context_size(const crdt_object *o);
+/* o through its encoding, owned by replica `owner`. */
+crdt_object *tu_copy_as(const crdt_object *o, const char *owner);
+
 #endif
