@@ -398,8 +398,12 @@ static void take_hello(crdt_sync *s, crdt__msg *msg) {
                         (s->mine.flags & CRDT__HELLO_WANT_REPLY) &&
                         s->peer_answers != s->my_hello &&
                         msg->answers != s->my_hello;
+  /* A new peer session (the peer restarted or lost its session) has not
+   * seen this side's HELLO, unless its message answers it. */
+  const bool answers_mine =
+      s->my_hello && msg->to == s->sid && msg->answers == s->my_hello;
   const bool reply = (wants && !crossing) ||
-                     (s->peer_sid && msg->sid != s->peer_sid);
+                     (s->peer_sid && msg->sid != s->peer_sid && !answers_mine);
   crdt__hello_free(&s->peer, m);
   s->peer = msg->h;
   memset(&msg->h, 0, sizeof msg->h);
