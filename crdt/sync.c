@@ -133,6 +133,7 @@ typedef struct outbox {
   uint32_t need_to;
   uint32_t keys_used;
   bool chunk, end;
+  size_t spec; /* chunk bytes sent before the peer can resolve */
   uint32_t live_n;
   bool live, live_last;
   bool new_round; /* the journal cannot carry a push: start a round */
@@ -211,7 +212,7 @@ static size_t room(const crdt__wbuf *w, size_t cap) {
 
 /* Has the peer everything it needs to resolve its removals inside both
  * snapshots, sent before what this message adds now? Then DEAD and entries
- * may follow. */
+ * may follow: the peer applies them at once. */
 static bool released(const crdt_sync *s, const outbox *o) {
   const crdt__cold *k = &s->cold;
   if (!s->ops->dotted) return true;
@@ -265,7 +266,15 @@ static int cold_sections(crdt_sync *s, crdt__wbuf *w, size_t cap, outbox *o) {
     if (o->live_last && !w->err) w->data[flag] = 1;
     crdt__sec_end(w, at);
   }
-  if (!released(s, o)) return 0;
+  /* Before that, with a sketch, up to CRDT__SPECULATIVE_MAX bytes go
+   * anyway, right behind the cells: the peer keeps them and applies them
+   * when it resolves its removals, usually on the cells of the same
+   * flight, which saves a round trip. */
+  const bool ready = released(s, o);
+  if (!ready && !(s->ops->dotted && k->sketch &&
+                  k->spec_bytes < CRDT__SPECULATIVE_MAX))
+    return 0;
+  const size_t chunk_start = w->len;
   /* one chunk per message: a receive applies it in one join */
   while (!k->plan_sent_end && rc == 0) {
     size_t budget = room(w, cap);
@@ -300,6 +309,7 @@ static int cold_sections(crdt_sync *s, crdt__wbuf *w, size_t cap, outbox *o) {
     crdt__sec_end(w, at);
     o->keys_used += used;
     o->chunk = true;
+    if (!ready) o->spec = w->len - chunk_start;
     /* the END goes along when the plan ran out and there is room */
     if (k->next_key + o->keys_used >= crdt__cold_items(k) &&
         room(w, cap) > 16) {
@@ -333,6 +343,7 @@ static void commit(crdt_sync *s, const outbox *o) {
   if (o->need) s->need_sent = o->need_to;
   k->next_key += o->keys_used;
   if (o->chunk) k->chunks_sent++;
+  k->spec_bytes += o->spec;
   if (o->end) k->plan_sent_end = true;
   if (o->new_round) s->hello_due = true;
   if (o->force_cold) {
@@ -407,7 +418,10 @@ int crdt_sync_produce(crdt_sync *s, void *buf, size_t cap, size_t *size) {
     }
     if (too_big) o.force_cold = true;
   }
-  if (!rc && !w.err && s->mode == CRDT__ROUND_COLD)
+  /* a journal delta never travels with a cold round's data (the next
+   * message carries that) */
+  if (!rc && !w.err && s->mode == CRDT__ROUND_COLD && !o.delta &&
+      !o.optimistic)
     rc = cold_sections(s, &w, cap, &o);
   if (!rc) rc = w.err;
   if (rc) {

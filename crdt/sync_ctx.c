@@ -155,6 +155,10 @@ void crdt__cold_free(crdt__cold *k, const crdt_allocator *m) {
   crdt__free(m, k->live, k->live_cap * sizeof *k->live);
   crdt__free(m, k->runs, k->runs_cap * sizeof *k->runs);
   crdt__sctx_free(&k->dead_in, m);
+  for (uint32_t i = 0; i < k->npend; i++)
+    crdt__free(m, k->pend[i], k->pend_len[i]);
+  crdt__free(m, k->pend, k->pend_cap * sizeof *k->pend);
+  crdt__free(m, k->pend_len, k->pend_cap * sizeof *k->pend_len);
   memset(k, 0, sizeof *k);
 }
 

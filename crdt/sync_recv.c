@@ -247,8 +247,27 @@ typedef struct plan {
   uint32_t peer_target;
   uint32_t nruns;  /* LIVE runs received */
   bool decoded, drops_in, live_part, live_done, chunk, end, final, restart;
+  uint32_t unpend; /* kept chunks applied now */
+  uint8_t *keep;   /* this message's chunk, copied to be kept */
+  size_t keep_len;
   crdt__riblt_diff diff;
 } plan;
+
+/* Room for one more kept chunk. */
+static int pend_reserve(crdt__cold *k, const crdt_allocator *m) {
+  if (k->npend < k->pend_cap) return 0;
+  uint32_t cap = crdt__grow_cap(k->pend_cap, 8, k->npend + 1);
+  uint8_t **p = crdt__realloc(m, k->pend, k->pend_cap * sizeof *p,
+                              cap * sizeof *p);
+  if (!p) return CRDT_ENOMEM;
+  k->pend = p;
+  size_t *l = crdt__realloc(m, k->pend_len, k->pend_cap * sizeof *l,
+                            cap * sizeof *l);
+  if (!l) return CRDT_ENOMEM; /* k->pend grew: harmless */
+  k->pend_len = l;
+  k->pend_cap = cap;
+  return 0;
+}
 
 static bool cells_wanted(const crdt_sync *s) {
   return s->cold.sketch && !s->cold.decoded && !s->cold.drops_received;
@@ -357,18 +376,46 @@ static int round_sections(crdt_sync *s, const crdt__msg *msg, plan *pl,
                         (k->sketch ? k->decoded || k->drops_received ||
                                          pl->decoded || pl->drops_in
                                    : k->live_in_done || pl->live_done);
-  if (msg->has[CRDT__SEC_CHUNK] && resolved && msg->chunk_no == k->chunks_in &&
-      k->chunks_in < k->chunks_total) {
-    crdt__rbuf body = msg->chunk_body;
+  const bool next_chunk = msg->has[CRDT__SEC_CHUNK] &&
+                          msg->chunk_no == k->chunks_in + k->npend &&
+                          msg->chunk_no < k->chunks_total;
+  if (resolved && (k->npend || next_chunk)) {
+    /* the kept chunks first, then this one: in the sender's order */
     k->changed_since = s->ops->dotted &&
                        (s->j->id != s->mine.jid ||
                         crdt__journal_pending(s->j, s->mine.pos, s->j->pos,
                                               crdt__sync_origin(s)));
-    if ((rc = s->ops->apply_chunk(k, s->obj, &body, ch))) return rc;
-    pl->chunk = true;
+    for (uint32_t i = 0; i < k->npend; i++) {
+      crdt__rbuf body = {k->pend[i], k->pend[i] + k->pend_len[i]};
+      if ((rc = s->ops->apply_chunk(k, s->obj, &body, ch))) return rc;
+    }
+    pl->unpend = k->npend;
+    if (next_chunk) {
+      crdt__rbuf body = msg->chunk_body;
+      if ((rc = s->ops->apply_chunk(k, s->obj, &body, ch))) return rc;
+      pl->chunk = true;
+    }
+  } else if (next_chunk) {
+    /* sent ahead of what resolves this side's removals: kept for then */
+    const size_t n = (size_t)(msg->chunk_body.end - msg->chunk_body.p);
+    if (k->pend_bytes + n <= CRDT__PENDING_MAX) {
+      /* checked now (applied to a scratch change), so that a bad chunk is
+       * an error of its own message, not of the one that resolves */
+      crdt__change scratch;
+      memset(&scratch, 0, sizeof scratch);
+      scratch.d.keyed = true;
+      crdt__rbuf body = msg->chunk_body;
+      rc = s->ops->apply_chunk(k, s->obj, &body, &scratch);
+      crdt__change_free(&scratch, m);
+      if (rc) return rc;
+      if ((rc = pend_reserve(k, m))) return rc;
+      if (!(pl->keep = crdt__alloc(m, n))) return CRDT_ENOMEM;
+      if (n) memcpy(pl->keep, msg->chunk_body.p, n);
+      pl->keep_len = n;
+    }
   }
-  if (msg->has[CRDT__SEC_END] && resolved && k->chunks_total == UINT32_MAX &&
-      msg->end_total >= k->chunks_in)
+  if (msg->has[CRDT__SEC_END] && k->chunks_total == UINT32_MAX &&
+      msg->end_total >= k->chunks_in + k->npend + (pl->keep != NULL))
     pl->end = true;
   return 0;
 }
@@ -377,7 +424,7 @@ static int round_sections(crdt_sync *s, const crdt__msg *msg, plan *pl,
  * round? Then the final context join goes into ch (crdt__sd_final). */
 static void cold_finish(crdt_sync *s, const crdt__msg *msg, plan *pl) {
   const crdt__cold *k = &s->cold;
-  const uint32_t chunks = k->chunks_in + pl->chunk;
+  const uint32_t chunks = k->chunks_in + pl->unpend + pl->chunk;
   const uint32_t total = pl->end ? msg->end_total : k->chunks_total;
   const bool resolved = !s->ops->dotted ||
                         (k->sketch ? k->decoded || k->drops_received ||
@@ -498,7 +545,20 @@ int crdt_sync_receive(crdt_sync *s, const void *data, size_t len) {
     if (pl.live_done) k->live_in_done = true;
     if (msg.has[CRDT__SEC_NEED] && k->sketch && msg.need > s->cells_due)
       s->cells_due = msg.need < k->m_store ? (uint32_t)msg.need : k->m_store;
+    if (pl.unpend) { /* all of them were applied */
+      for (uint32_t i = 0; i < k->npend; i++)
+        crdt__free(m, k->pend[i], k->pend_len[i]);
+      k->chunks_in += k->npend;
+      k->npend = 0;
+      k->pend_bytes = 0;
+    }
     if (pl.chunk) k->chunks_in++;
+    if (pl.keep) { /* room was reserved */
+      k->pend[k->npend] = pl.keep;
+      k->pend_len[k->npend++] = pl.keep_len;
+      k->pend_bytes += pl.keep_len;
+      pl.keep = NULL;
+    }
     if (pl.end) k->chunks_total = msg.end_total;
     if (pl.final) {
       k->final_done = true;
@@ -524,5 +584,6 @@ done:
   crdt__msg_free(&msg, m);
   crdt__change_free(&ch, m);
   crdt__riblt_diff_free(&pl.diff, m);
+  crdt__free(m, pl.keep, pl.keep_len);
   return rc;
 }

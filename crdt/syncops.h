@@ -136,6 +136,7 @@ typedef struct crdt__cold {
   uint32_t *offs, nkeys, offs_cap, next_key;
   bool planned, plan_sent_end;
   uint32_t chunks_sent;
+  uint64_t spec_bytes; /* chunk bytes sent before the peer could resolve */
   /* receiving */
   crdt__sctx dead_in;    /* DEAD parts received, applied with the last */
   bool changed_since;    /* set by the session: this side changed since its
@@ -144,7 +145,17 @@ typedef struct crdt__cold {
   uint32_t chunks_in;    /* chunks applied, in order */
   uint32_t chunks_total; /* from the peer's END, UINT32_MAX until then */
   bool final_done;
+  /* chunks that arrived (in order, after chunks_in) before this side could
+   * resolve its removals: copies of their bodies, applied once it can */
+  uint8_t **pend;
+  size_t *pend_len, pend_bytes;
+  uint32_t npend, pend_cap;
 } crdt__cold;
+
+/* Chunk bytes a side sends before it knows that the peer can resolve its
+ * removals (the peer keeps them until it can), and what a receiver keeps. */
+#define CRDT__SPECULATIVE_MAX ((uint64_t)4 << 20)
+#define CRDT__PENDING_MAX ((size_t)8 << 20)
 
 void crdt__cold_free(crdt__cold *k, const crdt_allocator *m);
 /* Appends a key to the plan. */
