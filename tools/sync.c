@@ -185,7 +185,7 @@ static int run_link(peer_link *l) {
     return CLI_FAIL;
   }
   (void)fcntl(l->out, F_SETFL, fcntl(l->out, F_GETFL) | O_NONBLOCK);
-  int status = CLI_OK;
+  int status = CLI_OK, write_errno = 0;
   unsigned char chunk[65536];
   for (;;) {
     if ((status = produce_all(l, msg)) != CLI_OK) break;
@@ -193,11 +193,16 @@ static int run_link(peer_link *l) {
                           crdt_sync_in_sync(l->s) && l->ob.at == l->ob.len;
     if (finished) break;
     if (l->eof) {
-      cli_error("%s: %s: the peer closed the connection before the sync "
-                "finished; the file is unchanged", l->who, l->path);
+      if (write_errno)
+        cli_error("%s: %s: the peer went away (%s); the file is unchanged",
+                  l->who, l->path, strerror(write_errno));
+      else
+        cli_error("%s: %s: the peer closed the connection before the sync "
+                  "finished; the file is unchanged", l->who, l->path);
       status = CLI_FAIL;
       break;
     }
+    if (write_errno) l->ob.at = l->ob.len = 0; /* nobody reads it */
     struct pollfd fds[2] = {{l->in, POLLIN, 0}, {l->out, POLLOUT, 0}};
     nfds_t nfds = l->ob.at < l->ob.len ? 2 : 1;
     if (poll(fds, nfds, 1000) < 0) {
@@ -209,10 +214,9 @@ static int run_link(peer_link *l) {
     if (nfds == 2 && (fds[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
       ssize_t w = write(l->out, l->ob.p + l->ob.at, l->ob.len - l->ob.at);
       if (w < 0 && errno != EAGAIN && errno != EINTR) {
-        cli_error("%s: %s: the peer went away (%s); the file is unchanged",
-                  l->who, l->path, strerror(errno));
-        status = CLI_FAIL;
-        break;
+        /* the peer stopped reading: what it said before says why */
+        write_errno = errno;
+        continue;
       }
       if (w > 0) l->ob.at += (size_t)w;
     }
