@@ -27,7 +27,11 @@
 #include "syncworld.h"
 #include "testutil.h"
 
-static void fail_hook(const char *what) { fail_msg("%s", what); }
+static unsigned long current; /* the history running, for a failure */
+
+static void fail_hook(const char *what) {
+  fail_msg("history %lu (CRDT_SYNC_MODEL_FROM=%lu): %s", current, current, what);
+}
 
 static void run(crdt_type type, unsigned nrep, unsigned long long seed,
                 unsigned steps, unsigned long *checks) {
@@ -58,8 +62,10 @@ static void run_type(crdt_type type) {
   const char *env = getenv("CRDT_SYNC_MODEL_HISTORIES");
   const char *from = getenv("CRDT_SYNC_MODEL_FROM");
   unsigned n = env ? (unsigned)atoi(env) : 60;
-  for (unsigned h = from ? (unsigned)atoi(from) : 0; h < n; h++)
+  for (unsigned h = from ? (unsigned)atoi(from) : 0; h < n; h++) {
+    current = h;
     run(type, 3 + h % 3, 0x5eed0000ull + h * 7919 + type, 500, &checks);
+  }
   printf("# %s: %lu states checked\n", crdt_type_name(type), checks);
 }
 
