@@ -149,7 +149,8 @@ static int put_delta(crdt_sync *s, crdt__wbuf *w, uint64_t from, uint64_t to,
   for (size_t b = budget;; b /= 2) {
     crdt__causal d = {0};
     d.keyed = true;
-    int rc = crdt__journal_collect(s->j, m, from, to, crdt__sync_origin(s), b, &d, end);
+    int rc = crdt__journal_collect(s->j, m, from, to, crdt__sync_origin(s), b,
+                                   &d, end);
     if (rc || *end == from) {
       crdt__causal_free(&d, m);
       return rc;
@@ -542,7 +543,8 @@ int crdt_sync_restore(crdt_object *obj, const void *saved, size_t len,
   /* the peer's position in this side's journal: only while the journal
    * that position refers to is still there */
   if ((flags[0] & SAVED_ACK) && s->j && s->j->id == ack_jid &&
-      crdt__journal_reach(s->j, crdt__sync_origin(s)) <= ack_pos && ack_pos <= s->j->pos) {
+      crdt__journal_reach(s->j, crdt__sync_origin(s)) <= ack_pos &&
+      ack_pos <= s->j->pos) {
     s->ack_valid = true;
     s->ack_jid = ack_jid;
     s->ack_pos = s->sent = ack_pos;

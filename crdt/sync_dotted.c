@@ -1,7 +1,8 @@
 /*
  * Sync sessions for the dot-based types (OR-set, MV-register, cart): the
- * cold round's plan, chunks, sketch drops and final context join (see
- * syncops.h for the contract, docs/sync.md for the protocol).
+ * cold round's plan and its chunks, written and applied (see syncops.h for
+ * the contract, docs/sync.md for the protocol; sync_drops.c resolves
+ * removals and does the final context join).
  *
  * A chunk lists keys with every live dot the sender holds for them, as a
  * keyed delta body (docs/format.md), its context exactly those dots. The
@@ -17,7 +18,7 @@
 #include "digest.h"
 #include "sort.h"
 #include "dotted.h"
-#include "syncops.h"
+#include "sync_dotted.h"
 
 /* ---- digest, live count, summary ----------------------------------------- */
 
@@ -77,20 +78,14 @@ int crdt__sd_common(crdt__cold *k, const crdt_allocator *m, bool *sketchable) {
   return 0;
 }
 
-/* How the object's replica indexes relate to the round's snapshots. */
-typedef struct maps {
-  uint32_t *mine, *peer, *common; /* per object replica index */
-  uint32_t n;
-} maps;
-
-static void maps_free(maps *mp, const crdt_allocator *m) {
+void crdt__sd_maps_free(crdt__sd_maps *mp, const crdt_allocator *m) {
   crdt__free(m, mp->mine, mp->n * sizeof *mp->mine);
   crdt__free(m, mp->peer, mp->n * sizeof *mp->peer);
   crdt__free(m, mp->common, mp->n * sizeof *mp->common);
 }
 
-static int maps_make(maps *mp, const crdt__cold *k, const crdt__replicas *r,
-                     const crdt_allocator *m) {
+int crdt__sd_maps_make(crdt__sd_maps *mp, const crdt__cold *k,
+                       const crdt__replicas *r, const crdt_allocator *m) {
   memset(mp, 0, sizeof *mp);
   mp->n = r->count;
   size_t bytes = crdt__mul(r->count, sizeof(uint32_t));
@@ -98,7 +93,7 @@ static int maps_make(maps *mp, const crdt__cold *k, const crdt__replicas *r,
   mp->peer = crdt__alloc(m, bytes);
   mp->common = crdt__alloc(m, bytes);
   if (r->count && (!mp->mine || !mp->peer || !mp->common)) {
-    maps_free(mp, m);
+    crdt__sd_maps_free(mp, m);
     return CRDT_ENOMEM;
   }
   for (uint32_t i = 0; i < r->count; i++) {
@@ -109,11 +104,6 @@ static int maps_make(maps *mp, const crdt__cold *k, const crdt__replicas *r,
                         : k->mine_common[mp->mine[i]];
   }
   return 0;
-}
-
-static bool in_sctx(const crdt__sctx *s, uint32_t idx, uint64_t counter) {
-  return idx != CRDT__NO_REPLICA &&
-         crdt__ctx_has(&s->c, (crdt__dot){counter, idx});
 }
 
 /* ---- the plan: one scan --------------------------------------------------- */
@@ -163,7 +153,7 @@ static int plan_dead(crdt__cold *k, const crdt_allocator *m,
     const uint64_t from = j == CRDT__NO_REPLICA ? 0 : crdt__vv_get(&b->c.vv, j);
     const uint64_t to = crdt__vv_get(&a->c.vv, i);
     for (uint64_t c = from + 1; c <= to && !rc; c++)
-      if (!in_sctx(b, j, c) && !crdt__u64set_has(live, mine_item(i, c)))
+      if (!crdt__sd_in_sctx(b, j, c) && !crdt__u64set_has(live, mine_item(i, c)))
         rc = dead_push(k, m, i, c);
   }
   const crdt__cloud *cl = &a->c.cloud;
@@ -171,7 +161,7 @@ static int plan_dead(crdt__cold *k, const crdt_allocator *m,
     const crdt__dot d = cl->slots[s];
     if (!d.counter) continue;
     uint32_t j = crdt__replicas_find_rid(&b->r, a->r.by_index[d.replica]);
-    if (!in_sctx(b, j, d.counter) &&
+    if (!crdt__sd_in_sctx(b, j, d.counter) &&
         !crdt__u64set_has(live, mine_item(d.replica, d.counter)))
       rc = dead_push(k, m, d.replica, d.counter);
   }
@@ -207,9 +197,9 @@ static int rdot_order(const void *a, const void *b, const void *ctx) {
 int crdt__sd_plan(crdt__cold *k, const crdt_object *o) {
   const crdt__causal *c = &crdt__dotted_cof(o)->c;
   const crdt_allocator *m = &o->mem;
-  maps mp;
+  crdt__sd_maps mp;
   crdt__u64set live = {0};
-  int rc = maps_make(&mp, k, &c->replicas, m);
+  int rc = crdt__sd_maps_make(&mp, k, &c->replicas, m);
   if (rc) return rc;
   for (uint32_t n = 0; n < c->store.count && !rc; n++) {
     const crdt__entry *e = &c->store.entries[n];
@@ -218,8 +208,8 @@ int crdt__sd_plan(crdt__cold *k, const crdt_object *o) {
     bool send = false;
     for (uint32_t i = 0; i < e->ndots && !rc; i++) {
       const uint32_t r = d[i].replica;
-      const bool mine = in_sctx(k->mine, mp.mine[r], d[i].counter);
-      if (!in_sctx(k->peer, mp.peer[r], d[i].counter)) {
+      const bool mine = crdt__sd_in_sctx(k->mine, mp.mine[r], d[i].counter);
+      if (!crdt__sd_in_sctx(k->peer, mp.peer[r], d[i].counter)) {
         if (!mine) continue; /* newer than this side's HELLO: not this round */
         send = true;
         rc = crdt__u64set_add(&live, m, mine_item(mp.mine[r], d[i].counter));
@@ -237,7 +227,7 @@ int crdt__sd_plan(crdt__cold *k, const crdt_object *o) {
   if (!rc && !k->sketch)
     crdt__sort(k->live, k->nlive, sizeof *k->live, rdot_order, NULL);
   crdt__u64set_free(&live, m);
-  maps_free(&mp, m);
+  crdt__sd_maps_free(&mp, m);
   return rc;
 }
 
@@ -245,9 +235,9 @@ int crdt__sd_plan(crdt__cold *k, const crdt_object *o) {
 
 /* Adds dot (id of `from` index `ri`, counter, value) to entry `e` of the
  * keyed delta t, and to its context. */
-static int put_dot(crdt__causal *t, const crdt_allocator *m, const char *key,
-                   size_t keylen, uint32_t hash, const crdt__replicas *from,
-                   uint32_t ri, uint64_t counter, int64_t value, bool store) {
+int crdt__sd_put_dot(crdt__causal *t, const crdt_allocator *m, const char *key,
+                     size_t keylen, uint32_t hash, const crdt__replicas *from,
+                     uint32_t ri, uint64_t counter, int64_t value, bool store) {
   size_t len;
   const char *id = crdt__replicas_id(from, ri, &len);
   uint32_t r;
@@ -281,7 +271,7 @@ static size_t entry_bytes(const crdt__entry *e, bool values) {
 /* Is dot d (an index of table r) in the snapshot s? */
 static bool snap_has(const crdt__sctx *s, const crdt__replicas *r,
                      const crdt__dv *d) {
-  return in_sctx(s, crdt__replicas_find_rid(&s->r, r->by_index[d->replica]),
+  return crdt__sd_in_sctx(s, crdt__replicas_find_rid(&s->r, r->by_index[d->replica]),
                  d->counter);
 }
 
@@ -330,8 +320,9 @@ static int build_chunk(crdt__cold *k, const crdt_object *o, size_t budget,
     /* the key is copied before anything can move the entry */
     for (uint32_t j = 0; j < e->ndots && rc == 0; j++)
       if (snap_has(k->mine, &c->replicas, &d[j]))
-        rc = put_dot(t, m, (const char *)key, len, hash, &c->replicas,
-                     d[j].replica, d[j].counter, d[j].value, true);
+        rc = crdt__sd_put_dot(t, m, (const char *)key, len, hash,
+                              &c->replicas, d[j].replica, d[j].counter,
+                              d[j].value, true);
   }
   *used = i - (k->next_key - k->ndead);
   return rc;
@@ -425,21 +416,17 @@ int crdt__sd_put_chunk(crdt__cold *k, const crdt_object *o, crdt__wbuf *w,
 }
 
 /* The entry of `key` in the change's delta, created as a marker. */
-static int change_key(crdt__change *ch, const crdt_allocator *m,
-                      const void *key, size_t len, uint32_t hash) {
+int crdt__sd_change_key(crdt__change *ch, const crdt_allocator *m,
+                        const void *key, size_t len, uint32_t hash) {
   if ((ch->d.store.count == 0 && ch->d.store.cap == 0)) ch->d.keyed = true;
   ch->any = true;
   return put_key(&ch->d, m, key, len, hash);
 }
 
-static int change_kill(crdt__change *ch, const crdt_allocator *m,
-                       const crdt__causal *c, const crdt__entry *e,
-                       const crdt__dv *d);
-
 /* ctx (indexes of `reps`) joined into (*into, its table). */
-static int join_ctx(crdt__ctx *into, crdt__replicas *into_reps,
-                    const crdt_allocator *m, const crdt__ctx *ctx,
-                    const crdt__replicas *reps) {
+int crdt__sd_join_ctx(crdt__ctx *into, crdt__replicas *into_reps,
+                      const crdt_allocator *m, const crdt__ctx *ctx,
+                      const crdt__replicas *reps) {
   uint32_t *map = NULL;
   int rc = crdt__replicas_map(into_reps, m, reps, &map);
   if (!rc) rc = crdt__ctx_reserve_join(into, m, into_reps->count, ctx);
@@ -463,9 +450,11 @@ static int apply_dead(crdt__cold *k, const crdt_object *o, crdt__rbuf *body,
   rc = crdt__wire_get_context(body, m, &part.c, &part.r, crdt__r_left(body));
   if (!rc && crdt__r_left(body)) rc = CRDT_ETRAILING;
   /* kept in the round's state: a retry of this message joins the same */
-  if (!rc) rc = join_ctx(&k->dead_in.c, &k->dead_in.r, m, &part.c, &part.r);
+  if (!rc)
+    rc = crdt__sd_join_ctx(&k->dead_in.c, &k->dead_in.r, m, &part.c, &part.r);
   if (!rc && last[0]) {
-    rc = join_ctx(&ch->d.ctx, &ch->d.replicas, m, &k->dead_in.c, &k->dead_in.r);
+    rc = crdt__sd_join_ctx(&ch->d.ctx, &ch->d.replicas, m, &k->dead_in.c,
+                           &k->dead_in.r);
     ch->any = true;
     ch->record_unkeyed = true;
     /* This side's updates since its HELLO (its own, or merged from
@@ -481,7 +470,7 @@ static int apply_dead(crdt__cold *k, const crdt_object *o, crdt__rbuf *body,
           if (!snap_has(k->mine, &c->replicas, &d[i]) &&
               snap_has(&k->dead_in, &c->replicas, &d[i])) {
             crdt__dv dv = d[i];
-            rc = change_kill(ch, m, c, en, &dv);
+            rc = crdt__sd_change_kill(ch, m, c, en, &dv);
           }
       }
     }
@@ -514,7 +503,7 @@ int crdt__sd_apply_chunk(crdt__cold *k, const crdt_object *o, crdt__rbuf *body,
     }
     const char *key = (const char *)keyp;
     const uint32_t hash = crdt__key_hash(key, len);
-    if ((rc = change_key(ch, m, key, len, hash))) break;
+    if ((rc = crdt__sd_change_key(ch, m, key, len, hash))) break;
     const crdt__entry *e = crdt__store_find(&c->store, key, len, hash);
     crdt__dv one, one2;
     const crdt__dv *td = crdt__entry_view(te, &one);
@@ -524,7 +513,7 @@ int crdt__sd_apply_chunk(crdt__cold *k, const crdt_object *o, crdt__rbuf *body,
     for (uint32_t i = 0; i < te->ndots && rc == 0; i++) {
       const crdt__rid *rid = t.replicas.by_index[td[i].replica];
       uint32_t mi = crdt__replicas_find_rid(&k->mine->r, rid);
-      bool seen = in_sctx(k->mine, mi, td[i].counter);
+      bool seen = crdt__sd_in_sctx(k->mine, mi, td[i].counter);
       int64_t value = td[i].value;
       bool held = !seen;
       uint32_t oi = crdt__replicas_find_rid(&c->replicas, rid);
@@ -533,270 +522,21 @@ int crdt__sd_apply_chunk(crdt__cold *k, const crdt_object *o, crdt__rbuf *body,
           held = true;
           value = od[j].value;
         }
-      rc = put_dot(&ch->d, m, key, len, hash, &t.replicas, td[i].replica,
-                   td[i].counter, value, held);
+      rc = crdt__sd_put_dot(&ch->d, m, key, len, hash, &t.replicas,
+                            td[i].replica, td[i].counter, value, held);
     }
     /* this side's dots of the key that the sender has seen: in the context,
      * so the join drops those the sender does not list */
     for (uint32_t j = 0; od && j < e->ndots && rc == 0; j++) {
       const crdt__rid *rid = c->replicas.by_index[od[j].replica];
-      if (in_sctx(k->peer, crdt__replicas_find_rid(&k->peer->r, rid),
+      if (crdt__sd_in_sctx(k->peer, crdt__replicas_find_rid(&k->peer->r, rid),
                   od[j].counter))
-        rc = put_dot(&ch->d, m, key, len, hash, &c->replicas, od[j].replica,
-                     od[j].counter, od[j].value, false);
+        rc = crdt__sd_put_dot(&ch->d, m, key, len, hash, &c->replicas,
+                              od[j].replica, od[j].counter, od[j].value,
+                              false);
     }
   }
   crdt__causal_free(&t, m);
   return rc;
 }
 
-/* ---- drops, sweep, final join --------------------------------------------- */
-
-/* Kills dot j of entry e (object o) in the change: its key listed, the dot
- * in the context but not in the store. A dot the change lists as live
- * (a chunk of a misbehaving peer said so) loses that. */
-static int change_kill(crdt__change *ch, const crdt_allocator *m,
-                       const crdt__causal *c, const crdt__entry *e,
-                       const crdt__dv *d) {
-  const uint8_t *keyp = crdt__entry_key(e);
-  const uint32_t hash = e->hash;
-  int rc = change_key(ch, m, keyp, e->keylen, hash);
-  if (rc) return rc;
-  rc = put_dot(&ch->d, m, (const char *)keyp, e->keylen, hash, &c->replicas,
-               d->replica, d->counter, d->value, false);
-  if (rc) return rc;
-  crdt__entry *de = crdt__store_find(&ch->d.store, keyp, e->keylen, hash);
-  size_t len;
-  const char *id = crdt__replicas_id(&c->replicas, d->replica, &len);
-  const uint32_t r = crdt__replicas_find(&ch->d.replicas, id, len);
-  if (de && de->ndots && crdt__entry_many(de)) {
-    crdt__dv *a = crdt__entry_array(de);
-    uint32_t kept = 0;
-    for (uint32_t i = 0; i < de->ndots; i++)
-      if (!(a[i].replica == r && a[i].counter == d->counter)) a[kept++] = a[i];
-    de->ndots = kept;
-    crdt__entry_shrink(de, m);
-  } else if (de && de->ndots) {
-    crdt__dv x = crdt__entry_dot(de, 0);
-    if (x.replica == r && x.counter == d->counter) {
-      de->ndots = 0;
-      de->dots = 0;
-    }
-  }
-  return 0;
-}
-
-/* Adds to ch the drops of o's live dots inside both snapshots for which
- * dead(k, rank, counter, user) says the peer holds them no more. */
-static int drop_common(crdt__cold *k, const crdt_object *o,
-                       bool (*dead)(const crdt__cold *k, uint32_t rank,
-                                    uint64_t counter, const void *user),
-                       const void *user, crdt__change *ch) {
-  const crdt__causal *c = &crdt__dotted_cof(o)->c;
-  const crdt_allocator *m = &o->mem;
-  maps mp;
-  int rc = maps_make(&mp, k, &c->replicas, m);
-  if (rc) return rc;
-  for (uint32_t e = 0; e < c->store.count && !rc; e++) {
-    const crdt__entry *en = &c->store.entries[e];
-    crdt__dv one;
-    const crdt__dv *d = crdt__entry_view(en, &one);
-    for (uint32_t i = 0; i < en->ndots && !rc; i++) {
-      const uint32_t r = d[i].replica;
-      if (mp.common[r] == UINT32_MAX ||
-          !in_sctx(k->mine, mp.mine[r], d[i].counter) ||
-          !in_sctx(k->peer, mp.peer[r], d[i].counter) ||
-          !dead(k, mp.common[r], d[i].counter, user))
-        continue;
-      crdt__dv dv = d[i];
-      rc = change_kill(ch, m, c, en, &dv);
-    }
-  }
-  maps_free(&mp, m);
-  return rc;
-}
-
-static bool in_items(const crdt__cold *k, uint32_t rank, uint64_t counter,
-                     const void *set) {
-  (void)k;
-  return crdt__u64set_has(set, crdt__sd_item(rank, counter));
-}
-
-int crdt__sd_drops(crdt__cold *k, const crdt_object *o, const uint64_t *items,
-                   uint32_t n, crdt__change *ch) {
-  const crdt_allocator *m = &o->mem;
-  if (!n) return 0;
-  crdt__u64set want = {0};
-  int rc = 0;
-  for (uint32_t i = 0; i < n && !rc; i++) rc = crdt__u64set_add(&want, m, items[i]);
-  if (!rc) rc = drop_common(k, o, in_items, &want, ch);
-  crdt__u64set_free(&want, m);
-  return rc;
-}
-
-/* Is (rank, counter) outside every run the peer listed? */
-static bool not_in_runs(const crdt__cold *k, uint32_t rank, uint64_t counter,
-                        const void *user) {
-  (void)user;
-  uint32_t lo = 0, hi = k->nruns;
-  while (lo < hi) {
-    uint32_t mid = lo + (hi - lo) / 2;
-    const crdt__run *r = &k->runs[mid];
-    if (r->rank < rank || (r->rank == rank && r->end < counter))
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo == k->nruns || k->runs[lo].rank != rank ||
-         k->runs[lo].start > counter;
-}
-
-int crdt__sd_live_drops(crdt__cold *k, const crdt_object *o,
-                        crdt__change *ch) {
-  return drop_common(k, o, not_in_runs, NULL, ch);
-}
-
-/* LIVE parts: runs of consecutive counters of a common replica, each
- *   varint rank - the previous run's rank
- *   varint start - (previous end + 2) on the same rank, else start - 1
- *   varint length - 1
- * starting afresh in every part. */
-void crdt__sd_put_live(crdt__cold *k, crdt__wbuf *w, size_t budget,
-                       uint32_t *n) {
-  uint32_t i = k->live_sent;
-  const size_t start = w->len;
-  uint32_t prev_rank = 0;
-  uint64_t prev_end = 0;
-  bool first = true;
-  *n = 0;
-  while (i < k->nlive && w->len - start + 40 <= budget) {
-    const crdt__rdot a = k->live[i];
-    uint32_t j = i + 1;
-    while (j < k->nlive && k->live[j].rank == a.rank &&
-           k->live[j].counter == k->live[j - 1].counter + 1)
-      j++;
-    const bool same = !first && a.rank == prev_rank;
-    crdt__w_varint(w, a.rank - (first ? 0 : prev_rank));
-    crdt__w_varint(w, same ? a.counter - prev_end - 2 : a.counter - 1);
-    crdt__w_varint(w, j - i - 1);
-    prev_rank = a.rank;
-    prev_end = k->live[j - 1].counter;
-    first = false;
-    *n += j - i;
-    i = j;
-  }
-}
-
-int crdt__sd_get_live(crdt__cold *k, const crdt_allocator *m, crdt__rbuf *r,
-                      uint32_t *nruns) {
-  uint32_t rank = 0;
-  uint64_t end = 0;
-  bool first = true;
-  const crdt__run *last = k->nruns ? &k->runs[k->nruns - 1] : NULL;
-  uint32_t n = k->nruns;
-  int rc = 0;
-  while (crdt__r_left(r) && !rc) {
-    uint64_t dr, gap, len;
-    if ((rc = crdt__r_varint(r, &dr)) || (rc = crdt__r_varint(r, &gap)) ||
-        (rc = crdt__r_varint(r, &len)))
-      break;
-    if (dr >= k->ncommon || (uint64_t)rank + dr >= k->ncommon) {
-      rc = CRDT_EFORMAT;
-      break;
-    }
-    const bool same = !first && dr == 0;
-    rank += (uint32_t)dr;
-    const uint64_t base = same ? end : 0, lead = same ? 2 : 1;
-    if (gap > UINT64_MAX - base - lead || len > UINT64_MAX - base - lead - gap) {
-      rc = CRDT_EOVERFLOW;
-      break;
-    }
-    const crdt__run run = {rank, base + lead + gap, base + lead + gap + len};
-    /* runs grow across parts too, so the receiver can search them */
-    if (last && (run.rank < last->rank ||
-                 (run.rank == last->rank && run.start <= last->end + 1))) {
-      rc = CRDT_EORDER;
-      break;
-    }
-    if (n == k->runs_cap) {
-      uint32_t cap = crdt__grow_cap(k->runs_cap, 64, n + 1);
-      crdt__run *p = crdt__realloc(m, k->runs, k->runs_cap * sizeof *p,
-                                   cap * sizeof *p);
-      if (!p) {
-        rc = CRDT_ENOMEM;
-        break;
-      }
-      k->runs = p;
-      k->runs_cap = cap;
-    }
-    k->runs[n++] = run;
-    last = &k->runs[n - 1];
-    end = run.end;
-    first = false;
-  }
-  *nruns = n; /* taken by the caller when the receive succeeds */
-  return rc;
-}
-
-/* The peer's snapshot joins the context: its dots this object has not
- * seen (which no store here holds, so this kills nothing: a snapshot
- * joined whole would kill, on every key the change lists, the live dots
- * the change does not hold). A replica the object never saw goes whole;
- * for the others, the counters past what the object has. *added counts
- * the dots. */
-int crdt__sd_final(crdt__cold *k, const crdt_object *o, crdt__change *ch,
-                   uint64_t *added) {
-  const crdt__causal *c = &crdt__dotted_cof(o)->c;
-  const crdt__sctx *p = k->peer;
-  const crdt_allocator *m = &o->mem;
-  crdt__sctx unseen;
-  memset(&unseen, 0, sizeof unseen);
-  int rc = 0;
-  *added = 0;
-  for (uint32_t i = 0; i < p->r.count && !rc; i++) {
-    const crdt__rid *rid = p->r.by_index[i];
-    const uint32_t oi = crdt__replicas_find_rid(&c->replicas, rid);
-    const uint64_t hi = crdt__vv_get(&p->c.vv, i);
-    const uint64_t lo = oi == CRDT__NO_REPLICA ? 0 : crdt__vv_get(&c->ctx.vv, oi);
-    uint32_t ri;
-    if (hi <= lo) continue;
-    if ((rc = crdt__replicas_intern(&unseen.r, m, rid->id, rid->len, &ri)) ||
-        (rc = crdt__ctx_reserve(&unseen.c, m, unseen.r.count, 0)))
-      break;
-    if (lo == 0 && (oi == CRDT__NO_REPLICA || !crdt__vv_get(&c->ctx.top, oi))) {
-      unseen.c.vv.n[ri] = unseen.c.top.n[ri] = hi; /* all new: a prefix */
-      *added += hi;
-      continue;
-    }
-    for (uint64_t n = lo + 1; n <= hi && !rc; n++)
-      if (!crdt__ctx_has(&c->ctx, (crdt__dot){n, oi})) {
-        rc = crdt__ctx_insert(&unseen.c, m, (crdt__dot){n, ri});
-        ++*added;
-      }
-  }
-  for (uint32_t s = 0; s < p->c.cloud.cap && !rc; s++) {
-    const crdt__dot d = p->c.cloud.slots[s];
-    if (!d.counter) continue;
-    const crdt__rid *rid = p->r.by_index[d.replica];
-    const uint32_t oi = crdt__replicas_find_rid(&c->replicas, rid);
-    uint32_t ri;
-    if (oi != CRDT__NO_REPLICA && crdt__ctx_has(&c->ctx, (crdt__dot){d.counter, oi}))
-      continue;
-    if (!(rc = crdt__replicas_intern(&unseen.r, m, rid->id, rid->len, &ri)))
-      rc = crdt__ctx_insert(&unseen.c, m, (crdt__dot){d.counter, ri});
-    ++*added;
-  }
-  if (!rc) rc = join_ctx(&ch->d.ctx, &ch->d.replicas, m, &unseen.c, &unseen.r);
-  if (!rc) {
-    ch->any = true;
-    ch->record_unkeyed = true;
-  }
-  crdt__sctx_free(&unseen, m);
-  return rc;
-}
-
-void crdt__change_free(crdt__change *ch, const crdt_allocator *m) {
-  crdt__causal_free(&ch->d, m);
-  crdt_object_free(ch->plain);
-  memset(ch, 0, sizeof *ch);
-}

@@ -517,7 +517,8 @@ int crdt_sync_receive(crdt_sync *s, const void *data, size_t len) {
     if (pl.final && s->ops->dotted) {
       uint64_t added;
       if ((rc = crdt__sd_final(&s->cold, s->obj, &ch, &added))) goto done;
-      broken = added > RECORD_CONTEXT_MAX && crdt__journal_wanted(s->j, crdt__sync_origin(s));
+      broken = added > RECORD_CONTEXT_MAX &&
+               crdt__journal_wanted(s->j, crdt__sync_origin(s));
     }
   }
 
