@@ -252,37 +252,45 @@ static void test_sync_chunks_are_useful_on_their_own(void **state) {
   for (int i = 0; i < 6; i++) crdt_object_free(o6[i]);
 }
 
-/* Round trips (a tick is a message each way at most: half a round trip):
- * replicas that synced before and both change: one tick when both open at
- * once, two (one round trip) when one side starts; equal replicas: one
- * tick. */
+/* Round trips (a tick is a message each way at most: half a round trip).
+ * Sessions that never met, both sides added and removed: two ticks (one
+ * round trip) when both open at once, three when one side starts. Then,
+ * warm, both change: one tick when both open at once, two when one side
+ * starts; equal replicas: one tick. */
 static void test_sync_round_trips(void **state) {
   (void)state;
-  crdt_object *a = tu_new_object(CRDT_TYPE_ORSET, "a"),
-              *b = tu_new_object(CRDT_TYPE_ORSET, "b");
-  tu_add_items(a, 0, 1000);
+  crdt_object *a = tu_new_object(CRDT_TYPE_ORSET, "a");
+  tu_add_items(a, 0, 5000);
+  crdt_object *b = tu_copy_as(a, "b"), *a2 = tu_copy_as(a, "a"),
+              *b2 = tu_copy_as(a, "b");
+  crdt_object *objs[] = {a, b, a2, b2};
+  for (int i = 0; i < 4; i++) {
+    tu_remove_items(objs[i], i % 2, 1000, 50); /* a's and b's removals */
+    tu_add_items(objs[i], 10000 + 100 * (i % 2), 10020 + 100 * (i % 2));
+  }
   crdt_sync *sa = tu_new_session(a), *sb = tu_new_session(b);
-  int cold = pump(sa, sb, 1 << 16, false, NULL);
-  printf("# cold (full state): %d ticks\n", cold);
+  assert_int_equal(pump(sa, sb, 1 << 16, false, NULL), 2);
+  assert_true(crdt_object_equal(a, b));
+  crdt_sync *sa2 = tu_new_session(a2), *sb2 = tu_new_session(b2);
+  tu_pump p = {1 << 16, true, 200, 0, 0, 0, 0, pump_fail};
+  assert_int_equal(tu_pump_run(&p, sa2, sb2), 3); /* a starts, b answers */
+  assert_true(crdt_object_equal(a2, b2));
   assert_int_equal(pump(sa, sb, 1 << 16, false, NULL), 0); /* nothing to do */
-  tu_add_items(a, 2000, 2010);
-  tu_remove_items(b, 0, 10, 1);
+  tu_add_items(a, 20000, 20010);
+  tu_remove_items(b, 2000, 2010, 1);
   assert_int_equal(pump(sa, sb, 1 << 16, false, NULL), 1);
-  tu_add_items(a, 3000, 3010);
-  tu_remove_items(b, 10, 20, 1);
-  int one = pump(sa, sb, 1 << 16, true, NULL);
-  printf("# warm, one side starts: %d ticks\n", one);
-  assert_true(one <= 3);
+  tu_add_items(a, 30000, 30010);
+  tu_remove_items(b, 3000, 3010, 1);
+  assert_int_equal(pump(sa, sb, 1 << 16, true, NULL), 2);
   assert_true(crdt_object_equal(a, b));
   /* equal replicas, sessions that never met */
   crdt_object *c = tu_copy_as(a, "c");
-  crdt_sync *sa2 = tu_new_session(a), *sc = tu_new_session(c);
-  assert_int_equal(pump(sa2, sc, 1 << 16, false, NULL), 1);
-  assert_int_equal(pump(sa2, sc, 1 << 16, true, NULL), 2);
-  crdt_sync *s4[] = {sa, sb, sa2, sc};
-  for (int i = 0; i < 4; i++) crdt_sync_free(s4[i]);
-  crdt_object_free(a);
-  crdt_object_free(b);
+  crdt_sync *sa3 = tu_new_session(a), *sc = tu_new_session(c);
+  assert_int_equal(pump(sa3, sc, 1 << 16, false, NULL), 1);
+  assert_int_equal(pump(sa3, sc, 1 << 16, true, NULL), 2);
+  crdt_sync *s6[] = {sa, sb, sa2, sb2, sa3, sc};
+  for (int i = 0; i < 6; i++) crdt_sync_free(s6[i]);
+  for (int i = 0; i < 4; i++) crdt_object_free(objs[i]);
   crdt_object_free(c);
 }
 
