@@ -496,10 +496,8 @@ int crdt_sync_restore(crdt_object *obj, const void *saved, size_t len,
                       crdt_sync **out) {
   if (!obj || !out || (!saved && len)) return CRDT_EINVAL;
   crdt__frame f;
-  int rc = crdt__frame_open(saved, len, &f);
+  int rc = crdt__sync_frame(saved, len, CRDT__TAG_SESSION, &f);
   if (rc) return rc;
-  if (f.tag != CRDT__TAG_SESSION) return CRDT_EBADTYPE;
-  if (f.flags) return CRDT_EFORMAT;
   crdt__rbuf *r = &f.body;
   uint64_t type, rec_jid = 0, rec_pos = 0, ack_jid = 0, ack_pos = 0;
   const uint8_t *flags;

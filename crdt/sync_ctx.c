@@ -156,24 +156,32 @@ void crdt__cold_free(crdt__cold *k, const crdt_allocator *m) {
   crdt__free(m, k->runs, k->runs_cap * sizeof *k->runs);
   crdt__sctx_free(&k->dead_in, m);
   for (uint32_t i = 0; i < k->npend; i++)
-    crdt__free(m, k->pend[i], k->pend_len[i]);
+    crdt__free(m, k->pend[i].body, k->pend[i].len);
   crdt__free(m, k->pend, k->pend_cap * sizeof *k->pend);
-  crdt__free(m, k->pend_len, k->pend_cap * sizeof *k->pend_len);
   memset(k, 0, sizeof *k);
+}
+
+int crdt__sync_grow(const crdt_allocator *m, void *p, uint32_t *cap,
+                    uint32_t need, size_t size, uint32_t first) {
+  if (need <= *cap) return 0;
+  if (need > UINT32_MAX / 2) return CRDT_ETOOMANY;
+  const uint32_t n = crdt__grow_cap(*cap, first, need);
+  void *old; /* *p is some T *: copied, not read through a void * lvalue */
+  memcpy(&old, p, sizeof old);
+  void *q = crdt__realloc(m, old, (size_t)*cap * size, crdt__mul(n, size));
+  if (!q) return CRDT_ENOMEM;
+  memcpy(p, &q, sizeof q);
+  *cap = n;
+  return 0;
 }
 
 int crdt__cold_plan_key(crdt__cold *k, const crdt_allocator *m,
                         const void *key, size_t len) {
-  if (k->nkeys + 1 >= k->offs_cap) {
-    if (k->offs_cap >= UINT32_MAX / 2) return CRDT_ETOOMANY;
-    uint32_t cap = crdt__grow_cap(k->offs_cap, 64, k->nkeys + 2);
-    uint32_t *o = crdt__realloc(m, k->offs, k->offs_cap * sizeof *o,
-                                cap * sizeof *o);
-    if (!o) return CRDT_ENOMEM;
-    if (!k->offs_cap) o[0] = 0;
-    k->offs = o;
-    k->offs_cap = cap;
-  }
+  const bool first = !k->offs_cap;
+  int rc = crdt__sync_grow(m, &k->offs, &k->offs_cap, k->nkeys + 2,
+                           sizeof *k->offs, 64);
+  if (rc) return rc;
+  if (first) k->offs[0] = 0;
   if (!k->keys || k->keys_len + len > k->keys_cap) { /* never NULL */
     size_t cap = k->keys_cap ? k->keys_cap : 1024;
     while (cap < k->keys_len + len) cap *= 2;

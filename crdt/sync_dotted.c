@@ -117,25 +117,18 @@ static uint64_t mine_item(uint32_t index, uint64_t counter) {
   return crdt__digest_bytes(b, sizeof b);
 }
 
-static int dead_push(crdt__cold *k, const crdt_allocator *m, uint32_t r,
-                     uint64_t counter) {
-  if (k->ndead == k->dead_cap) {
-    if (k->dead_cap >= UINT32_MAX / 2) return CRDT_ETOOMANY;
-    uint32_t cap = crdt__grow_cap(k->dead_cap, 64, k->ndead + 1);
-    crdt__dot *d = crdt__realloc(m, k->dead, k->dead_cap * sizeof *d,
-                                 cap * sizeof *d);
-    if (!d) return CRDT_ENOMEM;
-    k->dead = d;
-    k->dead_cap = cap;
-  }
-  k->dead[k->ndead++] = (crdt__dot){counter, r};
-  return 0;
+/* Appends (rank, counter) to the array *a of *n (capacity *cap). */
+static int rdot_push(crdt__rdot **a, uint32_t *n, uint32_t *cap,
+                     const crdt_allocator *m, uint32_t rank, uint64_t counter) {
+  int rc = crdt__sync_grow(m, a, cap, *n + 1, sizeof **a, 64);
+  if (!rc) (*a)[(*n)++] = (crdt__rdot){rank, counter};
+  return rc;
 }
 
-static int dot_order(const void *a, const void *b, const void *ctx) {
+static int rdot_order(const void *a, const void *b, const void *ctx) {
   (void)ctx;
-  const crdt__dot *x = a, *y = b;
-  if (x->replica != y->replica) return x->replica < y->replica ? -1 : 1;
+  const crdt__rdot *x = a, *y = b;
+  if (x->rank != y->rank) return x->rank < y->rank ? -1 : 1;
   return (x->counter > y->counter) - (x->counter < y->counter);
 }
 
@@ -154,7 +147,7 @@ static int plan_dead(crdt__cold *k, const crdt_allocator *m,
     const uint64_t to = crdt__vv_get(&a->c.vv, i);
     for (uint64_t c = from + 1; c <= to && !rc; c++)
       if (!crdt__sd_in_sctx(b, j, c) && !crdt__u64set_has(live, mine_item(i, c)))
-        rc = dead_push(k, m, i, c);
+        rc = rdot_push(&k->dead, &k->ndead, &k->dead_cap, m, i, c);
   }
   const crdt__cloud *cl = &a->c.cloud;
   for (uint32_t s = 0; s < cl->cap && !rc; s++) {
@@ -163,32 +156,11 @@ static int plan_dead(crdt__cold *k, const crdt_allocator *m,
     uint32_t j = crdt__replicas_find_rid(&b->r, a->r.by_index[d.replica]);
     if (!crdt__sd_in_sctx(b, j, d.counter) &&
         !crdt__u64set_has(live, mine_item(d.replica, d.counter)))
-      rc = dead_push(k, m, d.replica, d.counter);
+      rc = rdot_push(&k->dead, &k->ndead, &k->dead_cap, m, d.replica,
+                     d.counter);
   }
-  if (!rc) crdt__sort(k->dead, k->ndead, sizeof *k->dead, dot_order, NULL);
+  if (!rc) crdt__sort(k->dead, k->ndead, sizeof *k->dead, rdot_order, NULL);
   return rc;
-}
-
-static int live_push(crdt__cold *k, const crdt_allocator *m, uint32_t rank,
-                     uint64_t counter) {
-  if (k->nlive == k->live_cap) {
-    if (k->live_cap >= UINT32_MAX / 2) return CRDT_ETOOMANY;
-    uint32_t cap = crdt__grow_cap(k->live_cap, 256, k->nlive + 1);
-    crdt__rdot *d = crdt__realloc(m, k->live, k->live_cap * sizeof *d,
-                                  cap * sizeof *d);
-    if (!d) return CRDT_ENOMEM;
-    k->live = d;
-    k->live_cap = cap;
-  }
-  k->live[k->nlive++] = (crdt__rdot){rank, counter};
-  return 0;
-}
-
-static int rdot_order(const void *a, const void *b, const void *ctx) {
-  (void)ctx;
-  const crdt__rdot *x = a, *y = b;
-  if (x->rank != y->rank) return x->rank < y->rank ? -1 : 1;
-  return (x->counter > y->counter) - (x->counter < y->counter);
 }
 
 /* One scan: the keys the peer lacks something of; the live dots inside
@@ -217,7 +189,8 @@ int crdt__sd_plan(crdt__cold *k, const crdt_object *o) {
         crdt__riblt_add(k->cells, k->m_store,
                         crdt__sd_item(mp.common[r], d[i].counter), 1);
       } else if (mine) {
-        rc = live_push(k, m, mp.common[r], d[i].counter);
+        rc = rdot_push(&k->live, &k->nlive, &k->live_cap, m, mp.common[r],
+                       d[i].counter);
       }
     }
     if (send && !rc)
@@ -339,14 +312,14 @@ static int put_dead(crdt__cold *k, const crdt_allocator *m, crdt__wbuf *w,
   int rc = 0;
   uint32_t last = UINT32_MAX, r = 0;
   for (uint32_t i = from; i < k->ndead && !rc; i++, n++) {
-    const crdt__dot d = k->dead[i];
-    size_t need = 20 + (d.replica != last ? 70 : 0);
+    const crdt__rdot d = k->dead[i];
+    size_t need = 20 + (d.rank != last ? 70 : 0);
     if (n && est + need > budget) break;
     est += need;
-    if (d.replica != last) {
-      const crdt__rid *rid = k->mine->r.by_index[d.replica];
+    if (d.rank != last) {
+      const crdt__rid *rid = k->mine->r.by_index[d.rank];
       if ((rc = crdt__replicas_intern(&reps, m, rid->id, rid->len, &r))) break;
-      last = d.replica;
+      last = d.rank;
     }
     rc = crdt__ctx_insert(&ctx, m, (crdt__dot){d.counter, r});
   }

@@ -176,17 +176,9 @@ int crdt__sd_get_live(crdt__cold *k, const crdt_allocator *m, crdt__rbuf *r,
       rc = CRDT_EORDER;
       break;
     }
-    if (n == k->runs_cap) {
-      uint32_t cap = crdt__grow_cap(k->runs_cap, 64, n + 1);
-      crdt__run *p = crdt__realloc(m, k->runs, k->runs_cap * sizeof *p,
-                                   cap * sizeof *p);
-      if (!p) {
-        rc = CRDT_ENOMEM;
-        break;
-      }
-      k->runs = p;
-      k->runs_cap = cap;
-    }
+    if ((rc = crdt__sync_grow(m, &k->runs, &k->runs_cap, n + 1,
+                              sizeof *k->runs, 64)))
+      break;
     k->runs[n++] = run;
     last = &k->runs[n - 1];
     end = run.end;

@@ -197,14 +197,20 @@ static int section(crdt__msg *msg, unsigned kind, crdt__rbuf *p,
   return rc;
 }
 
+int crdt__sync_frame(const void *data, size_t len, uint8_t tag,
+                     crdt__frame *f) {
+  int rc = crdt__frame_open(data, len, f);
+  if (rc) return rc;
+  if (f->tag != tag) return CRDT_EBADTYPE;
+  return f->flags ? CRDT_EFORMAT : 0;
+}
+
 int crdt__msg_parse(const void *data, size_t len, const crdt_allocator *m,
                     crdt__msg *msg) {
   memset(msg, 0, sizeof *msg);
   crdt__frame f;
-  int rc = crdt__frame_open(data, len, &f);
+  int rc = crdt__sync_frame(data, len, CRDT__TAG_SYNC, &f);
   if (rc) return rc;
-  if (f.tag != CRDT__TAG_SYNC) return CRDT_EBADTYPE;
-  if (f.flags) return CRDT_EFORMAT;
   crdt__rbuf *r = &f.body;
   uint64_t type;
   if ((rc = crdt__r_varint(r, &type)) || (rc = crdt__r_u64(r, &msg->sid)) ||

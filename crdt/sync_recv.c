@@ -253,22 +253,6 @@ typedef struct plan {
   crdt__riblt_diff diff;
 } plan;
 
-/* Room for one more kept chunk. */
-static int pend_reserve(crdt__cold *k, const crdt_allocator *m) {
-  if (k->npend < k->pend_cap) return 0;
-  uint32_t cap = crdt__grow_cap(k->pend_cap, 8, k->npend + 1);
-  uint8_t **p = crdt__realloc(m, k->pend, k->pend_cap * sizeof *p,
-                              cap * sizeof *p);
-  if (!p) return CRDT_ENOMEM;
-  k->pend = p;
-  size_t *l = crdt__realloc(m, k->pend_len, k->pend_cap * sizeof *l,
-                            cap * sizeof *l);
-  if (!l) return CRDT_ENOMEM; /* k->pend grew: harmless */
-  k->pend_len = l;
-  k->pend_cap = cap;
-  return 0;
-}
-
 static bool cells_wanted(const crdt_sync *s) {
   return s->cold.sketch && !s->cold.decoded && !s->cold.drops_received;
 }
@@ -386,7 +370,7 @@ static int round_sections(crdt_sync *s, const crdt__msg *msg, plan *pl,
                         crdt__journal_pending(s->j, s->mine.pos, s->j->pos,
                                               crdt__sync_origin(s)));
     for (uint32_t i = 0; i < k->npend; i++) {
-      crdt__rbuf body = {k->pend[i], k->pend[i] + k->pend_len[i]};
+      crdt__rbuf body = {k->pend[i].body, k->pend[i].body + k->pend[i].len};
       if ((rc = s->ops->apply_chunk(k, s->obj, &body, ch))) return rc;
     }
     pl->unpend = k->npend;
@@ -408,7 +392,9 @@ static int round_sections(crdt_sync *s, const crdt__msg *msg, plan *pl,
       rc = s->ops->apply_chunk(k, s->obj, &body, &scratch);
       crdt__change_free(&scratch, m);
       if (rc) return rc;
-      if ((rc = pend_reserve(k, m))) return rc;
+      if ((rc = crdt__sync_grow(m, &k->pend, &k->pend_cap, k->npend + 1,
+                                sizeof *k->pend, 8)))
+        return rc;
       if (!(pl->keep = crdt__alloc(m, n))) return CRDT_ENOMEM;
       if (n) memcpy(pl->keep, msg->chunk_body.p, n);
       pl->keep_len = n;
@@ -548,15 +534,15 @@ int crdt_sync_receive(crdt_sync *s, const void *data, size_t len) {
       s->cells_due = msg.need < k->m_store ? (uint32_t)msg.need : k->m_store;
     if (pl.unpend) { /* all of them were applied */
       for (uint32_t i = 0; i < k->npend; i++)
-        crdt__free(m, k->pend[i], k->pend_len[i]);
+        crdt__free(m, k->pend[i].body, k->pend[i].len);
       k->chunks_in += k->npend;
       k->npend = 0;
       k->pend_bytes = 0;
     }
     if (pl.chunk) k->chunks_in++;
     if (pl.keep) { /* room was reserved */
-      k->pend[k->npend] = pl.keep;
-      k->pend_len[k->npend++] = pl.keep_len;
+      k->pend[k->npend].body = pl.keep;
+      k->pend[k->npend++].len = pl.keep_len;
       k->pend_bytes += pl.keep_len;
       pl.keep = NULL;
     }

@@ -127,6 +127,10 @@ void crdt__hello_free(crdt__hello *h, const crdt_allocator *m);
 void crdt__cell_put(crdt__wbuf *w, const crdt__rcell *c);
 int crdt__cell_get(crdt__rbuf *r, crdt__rcell *c);
 
+/* Opens a blob of tag `tag` (a message or a saved session): checksum,
+ * tag (CRDT_EBADTYPE), flags 0 (CRDT_EFORMAT). */
+int crdt__sync_frame(const void *data, size_t len, uint8_t tag,
+                     crdt__frame *f);
 /* Opens and parses a message (every section checked for structure; the
  * HELLO's context decoded). On error nothing is left to free. */
 int crdt__msg_parse(const void *data, size_t len, const crdt_allocator *m,

@@ -129,7 +129,7 @@ typedef struct crdt__cold {
    * them, by rank in `mine` then counter), then keys (dot-based types) or
    * replica ids (counters), as the type recorded them. next_key counts
    * plan items sent: dead dots first, then keys. */
-  crdt__dot *dead;
+  crdt__rdot *dead; /* rank: the replica's index in `mine` */
   uint32_t ndead, dead_cap;
   uint8_t *keys;
   size_t keys_len, keys_cap;
@@ -147,8 +147,11 @@ typedef struct crdt__cold {
   bool final_done;
   /* chunks that arrived (in order, after chunks_in) before this side could
    * resolve its removals: copies of their bodies, applied once it can */
-  uint8_t **pend;
-  size_t *pend_len, pend_bytes;
+  struct crdt__kept {
+    uint8_t *body;
+    size_t len;
+  } *pend;
+  size_t pend_bytes;
   uint32_t npend, pend_cap;
 } crdt__cold;
 
@@ -158,6 +161,11 @@ typedef struct crdt__cold {
 #define CRDT__PENDING_MAX ((size_t)8 << 20)
 
 void crdt__cold_free(crdt__cold *k, const crdt_allocator *m);
+/* Grows the array *p of *cap elements of `size` bytes (from `first` when
+ * empty) so that it holds `need`: 0, CRDT_ETOOMANY past 2^31 elements, or
+ * CRDT_ENOMEM (then *p and *cap are unchanged). */
+int crdt__sync_grow(const crdt_allocator *m, void *p, uint32_t *cap,
+                    uint32_t need, size_t size, uint32_t first);
 /* Appends a key to the plan. */
 int crdt__cold_plan_key(crdt__cold *k, const crdt_allocator *m,
                         const void *key, size_t len);

@@ -172,6 +172,17 @@ static char *snapshot(world *w) {
   return out;
 }
 
+/* A world that went through the phases before `phase`, settled, and has
+ * the changes of `phase` made. */
+static void world_at(world *w, int phase) {
+  build(w);
+  for (int p = 0; p < phase; p++) {
+    phase_prepare(w, p);
+    settle(w, NULL, NULL);
+  }
+  phase_prepare(w, phase);
+}
+
 static void check_type(crdt_type type) {
   current = type;
   tu_alloc_install();
@@ -182,12 +193,7 @@ static void check_type(crdt_type type) {
     size_t ntrace = 0;
     {
       world w;
-      build(&w);
-      for (int p = 0; p < phase; p++) {
-        phase_prepare(&w, p);
-        settle(&w, NULL, NULL);
-      }
-      phase_prepare(&w, phase);
+      world_at(&w, phase);
       settle(&w, trace, &ntrace);
       teardown(&w);
     }
@@ -195,12 +201,7 @@ static void check_type(crdt_type type) {
       for (long k = 0;; k++) {
         size_t live = tu_alloc_live();
         world w;
-        build(&w);
-        for (int p = 0; p < phase; p++) {
-          phase_prepare(&w, p);
-          settle(&w, NULL, NULL);
-        }
-        phase_prepare(&w, phase);
+        world_at(&w, phase);
         for (size_t u = 0; u < t; u++) OK(run(&w, trace[u]));
         char *before = snapshot(&w);
         tu_alloc_fail_at(k);
