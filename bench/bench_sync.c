@@ -17,6 +17,8 @@
  *               the other holds, on its key; the rest of the context)
  *   full        the encoded size of A's whole state (what a full-state
  *               transfer sends each way)
+ *   full_s      seconds of that full-state transfer both ways (each state
+ *               encoded, decoded and merged into the other; median of 3)
  *   ctx         the encoded size of A's causal context token
  * Messages are capped at 1 MiB.
  */
@@ -277,10 +279,36 @@ static size_t context_size(const crdt_object *o) {
   return n;
 }
 
+/* Seconds of a full-state transfer both ways, the comparison point: each
+ * side's state encoded, decoded and merged into (a copy of) the other. */
+static double full_transfer(const crdt_object *a, const crdt_object *b) {
+  crdt_object *x, *y;
+  CHECK(crdt_object_copy(a, &x));
+  CHECK(crdt_object_copy(b, &y));
+  const double t0 = now();
+  for (int dir = 0; dir < 2; dir++) {
+    const crdt_object *from = dir ? b : a;
+    crdt_object *into = dir ? x : y, *got;
+    size_t len = blob_size(from);
+    uint8_t *blob = malloc(len);
+    if (!blob) die("full", CRDT_ENOMEM);
+    CHECK(crdt_encode(from, blob, len, &len));
+    CHECK(crdt_decode(blob, len, NULL, &got));
+    CHECK(crdt_object_merge(into, got));
+    crdt_object_free(got);
+    free(blob);
+  }
+  const double t = now() - t0;
+  crdt_object_free(x);
+  crdt_object_free(y);
+  return t;
+}
+
 static void run_case(const char *name, int what, size_t n) {
   double t[RUNS];
   exchange x = {0, 0, 0};
   size_t minimal = 0, full = 0, ctx = 0;
+  double full_s = 0;
   for (int r = 0; r < RUNS; r++) {
     pair p = setup();
     prepare(&p, what, n);
@@ -288,6 +316,9 @@ static void run_case(const char *name, int what, size_t n) {
       minimal = diff_bytes(p.a, p.b) + diff_bytes(p.b, p.a);
       full = blob_size(p.a);
       ctx = context_size(p.a);
+      double f[3];
+      for (int i = 0; i < 3; i++) f[i] = full_transfer(p.a, p.b);
+      full_s = summarize(f, 3).median;
     }
     double t0 = now();
     x = pump(p.sa, p.sb, false);
@@ -303,9 +334,10 @@ static void run_case(const char *name, int what, size_t n) {
   teardown(&p);
   char extra[256];
   snprintf(extra, sizeof extra,
-           "ab=%llu ba=%llu rt=%.1f rt_one=%.1f minimal=%zu full=%zu ctx=%zu",
+           "ab=%llu ba=%llu rt=%.1f rt_one=%.1f minimal=%zu full=%zu "
+           "full_s=%.6f ctx=%zu",
            (unsigned long long)x.ab, (unsigned long long)x.ba, x.ticks / 2.0,
-           one.ticks / 2.0, minimal, full, ctx);
+           one.ticks / 2.0, minimal, full, full_s, ctx);
   report(name, n, summarize(t, RUNS), extra);
 }
 
