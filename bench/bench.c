@@ -408,6 +408,8 @@ static const bench_case cases[] = {
     {"map_counter_merge", case_map_counter_merge},
     {"map_nested_update", case_map_nested_update},
     {"map_mem", case_map_mem},
+    {"sync", case_sync_orset},
+    {"sync_cart", case_sync_cart},
 };
 
 int main(int argc, char **argv) {

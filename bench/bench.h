@@ -1,6 +1,6 @@
 /*
  * The benchmark harness's plumbing, shared by its case files (bench.c: the
- * flat types; bench_map.c: the map).
+ * flat types; bench_map.c: the map; bench_sync.c: sync sessions).
  */
 #ifndef CRDT_BENCH_H
 #define CRDT_BENCH_H
@@ -46,5 +46,9 @@ void cart_setup(size_t n, crdt_cart **a, crdt_cart **b);
 void case_map_counter_merge(size_t n);
 void case_map_nested_update(size_t n);
 void case_map_mem(size_t n);
+
+/* The sync_* cases (bench_sync.c), on an OR-set and on a cart. */
+void case_sync_orset(size_t n);
+void case_sync_cart(size_t n);
 
 #endif

@@ -11,6 +11,7 @@
  */
 #include "crdt/cart.h"
 #include "dotted.h"
+#include "journal.h"
 #include "wire.h"
 
 struct crdt_cart {
@@ -78,14 +79,13 @@ static int cart_change(crdt_cart *cart, const void *item, size_t len,
   if ((rc = crdt__dotted_slot_prepare(d, &slot, item, len, hash, e,
                                       (e ? e->ndots : 0) + 1, false)))
     return rc;
-  if (delta) {
-    crdt__op op = {dot, item, len, hash, &change, 1, NULL, 0, NULL, NULL};
-    if ((rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
-                                  &d->c.replicas, &op))) {
-      crdt__dotted_slot_drop(d, &slot);
-      return rc;
-    }
+  crdt__op op = {dot, item, len, hash, &change, 1, NULL, 0, NULL, NULL};
+  if (delta && (rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
+                                         &d->c.replicas, &op))) {
+    crdt__dotted_slot_drop(d, &slot);
+    return rc;
   }
+  if (d->base.journal) crdt__journal_op(&d->base, &d->c.replicas, &op);
   e = crdt__dotted_slot_take(d, &slot);
   crdt__entry_push(e, change);
   crdt__ctx_add(&d->c.ctx, dot);

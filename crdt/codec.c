@@ -66,6 +66,8 @@ int crdt_peek(const void *data, size_t len, crdt_blob_info *info) {
   crdt__frame f;
   int rc = crdt__frame_peek(data, len, &f);
   if (rc) return rc;
+  if (f.tag == CRDT__WIRE_TAG_SYNC || f.tag == CRDT__WIRE_TAG_SESSION)
+    return CRDT_EBADTYPE; /* sync messages and sessions: crdt/sync.h */
   info->version = f.version;
   info->is_context = f.tag == CRDT__WIRE_TAG_CONTEXT;
   info->type = info->is_context ? (crdt_type)0 : (crdt_type)f.tag;

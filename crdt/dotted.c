@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dotted.h"
+#include "journal.h"
 #include "vector.h"
 #include "wire.h"
 
@@ -142,11 +143,11 @@ int crdt__dotted_add(crdt__dotted *d, const void *key, size_t len,
   if ((rc = crdt__dotted_slot_prepare(d, &slot, key, len, hash, e, 1,
                                       crdt__dv_packable(added))))
     return rc;
+  crdt__dv one;
+  crdt__op op = {dot, key, len, hash, &added, 1,
+                 e ? crdt__entry_view(e, &one) : NULL, e ? e->ndots : 0,
+                 NULL, NULL};
   if (delta) {
-    crdt__dv one;
-    crdt__op op = {dot, key, len, hash, &added, 1,
-                   e ? crdt__entry_view(e, &one) : NULL, e ? e->ndots : 0,
-                   NULL, NULL};
     crdt__dotted *dd = crdt__dotted_of(delta);
     if ((rc = crdt__causal_record(&dd->c, &dd->base.mem, &d->c.replicas,
                                   &op))) {
@@ -154,6 +155,7 @@ int crdt__dotted_add(crdt__dotted *d, const void *key, size_t len,
       return rc;
     }
   }
+  if (d->base.journal) crdt__journal_op(&d->base, &d->c.replicas, &op);
   e = crdt__dotted_slot_take(d, &slot);
   crdt__entry_set_one(e, m, added);
   crdt__ctx_add(&d->c.ctx, dot);
@@ -171,14 +173,15 @@ int crdt__dotted_remove(crdt__dotted *d, const void *key, size_t len,
   crdt__entry *e = crdt__dotted_find(d, key, len, &hash);
   if (!e || !e->ndots) return CRDT_ENOENT;
   if ((rc = crdt__dotted_next(d, &dot))) return rc;
+  crdt__dv one;
+  crdt__op op = {dot, key, len, hash, NULL, 0, crdt__entry_view(e, &one),
+                 e->ndots, NULL, NULL};
   if (delta) {
-    crdt__dv one;
-    crdt__op op = {dot, key, len, hash, NULL, 0, crdt__entry_view(e, &one),
-                   e->ndots, NULL, NULL};
     crdt__dotted *dd = crdt__dotted_of(delta);
     if ((rc = crdt__causal_record(&dd->c, &dd->base.mem, &d->c.replicas, &op)))
       return rc;
   }
+  if (d->base.journal) crdt__journal_op(&d->base, &d->c.replicas, &op);
   crdt__store_delete(&d->c.store, &d->base.mem, e);
   crdt__ctx_add(&d->c.ctx, dot);
   crdt__store_tidy(&d->c.store, &d->base.mem); /* `key` no longer in use */

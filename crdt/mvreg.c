@@ -8,6 +8,7 @@
  */
 #include "crdt/mvreg.h"
 #include "dotted.h"
+#include "journal.h"
 #include "wire.h"
 #include "vector.h"
 
@@ -163,12 +164,11 @@ int crdt_mvreg_write(crdt_mvreg *reg, const void *value, size_t len,
              (rc = crdt__store_key(&d->c.store, m, value, len, &key))) {
     goto fail;
   }
-  if (delta) {
-    crdt__op op = {dot, value, len, hash, &added, 1, NULL, 0, rctx, rrep};
-    if ((rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
-                                  &d->c.replicas, &op)))
-      goto fail;
-  }
+  crdt__op op = {dot, value, len, hash, &added, 1, NULL, 0, rctx, rrep};
+  if (delta && (rc = crdt__causal_record(&delta->d.c, &delta->d.base.mem,
+                                         &d->c.replicas, &op)))
+    goto fail;
+  if (d->base.journal) crdt__journal_op(&d->base, &d->c.replicas, &op);
 
   apply_write(d, value, len, hash, e != NULL, key, &room, sp, added);
   if (read_context) crdt__ctx_join(&d->c.ctx, rctx, map, rrep->count);

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "journal.h"
 #include "type.h"
 
 static const crdt__type *const types[] = {
@@ -41,7 +42,9 @@ int crdt_object_new(crdt_type type, const char *replica, crdt_object **out) {
 }
 
 void crdt_object_free(crdt_object *obj) {
-  if (obj) obj->type->destroy(obj);
+  if (!obj) return;
+  crdt__journal_destroy(obj); /* sync sessions must be freed first */
+  obj->type->destroy(obj);
 }
 
 crdt_type crdt_object_type(const crdt_object *obj) {
@@ -56,7 +59,9 @@ int crdt_object_merge(crdt_object *dst, const crdt_object *src) {
   if (!dst || !src) return CRDT_EINVAL;
   if (dst->type != src->type) return CRDT_ETYPE;
   if (dst == src) return 0;
-  return dst->type->merge(dst, src);
+  int rc = dst->type->merge(dst, src);
+  if (!rc && dst->journal) crdt__journal_merged(dst, src);
+  return rc;
 }
 
 bool crdt_object_equal(const crdt_object *a, const crdt_object *b) {

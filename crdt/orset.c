@@ -5,6 +5,7 @@
  */
 #include "crdt/orset.h"
 #include "dotted.h"
+#include "journal.h"
 #include "wire.h"
 
 struct crdt_orset {

@@ -13,10 +13,15 @@
 typedef struct crdt__type crdt__type;
 struct crdt__wbuf;
 struct crdt__rbuf;
+struct crdt__journal;
 
 struct crdt_object {
   const crdt__type *type;
   crdt_allocator mem;
+  /* What changed since the oldest point a sync session on this object
+   * still needs (crdt/journal.h); NULL while no session is attached. Never
+   * copied: a copy starts without one. */
+  struct crdt__journal *journal;
 };
 
 struct crdt__type {
@@ -76,6 +81,7 @@ static inline void crdt__object_init(crdt_object *o, const crdt__type *t,
                                      const crdt_allocator *m) {
   o->type = t;
   o->mem = *m;
+  o->journal = NULL;
 }
 
 /* The typed API every type shares, written once: new, free, merge, equal,

@@ -137,7 +137,8 @@ void crdt__frame_end(crdt__wbuf *w) {
 }
 
 static bool tag_known(uint8_t tag) {
-  return (tag >= 1 && tag <= 8) || tag == CRDT__WIRE_TAG_CONTEXT;
+  return (tag >= 1 && tag <= 8) || tag == CRDT__WIRE_TAG_CONTEXT ||
+         tag == CRDT__WIRE_TAG_SYNC || tag == CRDT__WIRE_TAG_SESSION;
 }
 
 int crdt__frame_peek(const void *data, size_t len, crdt__frame *f) {

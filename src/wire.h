@@ -17,6 +17,8 @@
 #define CRDT__WIRE_MAGIC "CRDT"
 #define CRDT__WIRE_VERSION 1
 #define CRDT__WIRE_TAG_CONTEXT 0x10
+#define CRDT__WIRE_TAG_SYNC 0x11    /* a sync message (docs/sync.md) */
+#define CRDT__WIRE_TAG_SESSION 0x12 /* a saved sync session */
 #define CRDT__WIRE_FLAG_KEYED 0x01
 /* A decoded context may hold at most this many cloud dots per input byte
  * (plus a constant): ranges are expanded in memory, so this keeps decoding

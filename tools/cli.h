@@ -8,6 +8,8 @@
  *   show.c     show (text and JSON); parsing a context's canonical text
  *   demo.c     the guided walk-through
  *   diagram.c  space-time diagrams of the walk-through, as SVG
+ *   lock.c     exclusive locks on state files across read, merge, write
+ *   sync.c     sync and serve: a sync session over a pipe or ssh
  *
  * Only the public API (the headers in include/crdt/) is used. Exit status:
  * CLI_OK, CLI_FAIL (the command could not do its job: a message on stderr names
@@ -139,6 +141,18 @@ char *cli_object_text(const crdt_object *obj, cli_object_formatter format,
  * that are not valid UTF-8 as \u00XX; valid UTF-8 passes through. */
 void cli_json_string(FILE *out, const void *data, size_t len);
 
+/* ---- lock.c -------------------------------------------------------------- */
+
+/* Takes the exclusive lock of the state file `path` (waiting, with a
+ * message on stderr after a while, up to CRDT_LOCK_WAIT seconds, 600 by
+ * default) and stores the descriptor that holds it in *fd. Every command
+ * that writes a state file holds its lock from before reading it until
+ * after writing it, so concurrent commands on one file all take effect.
+ * On failure prints a message and returns CLI_FAIL. */
+int cli_lock(const char *path, int *fd);
+/* Releases a lock taken by cli_lock (fd < 0 does nothing). */
+void cli_unlock(int fd);
+
 /* ---- ops.c / show.c / demo.c: the subcommands --------------------------- */
 /* Each receives the arguments after the command name and returns an exit
  * status. */
@@ -148,6 +162,8 @@ int cli_cmd_merge(int argc, char **argv);
 int cli_cmd_show(int argc, char **argv);
 int cli_cmd_context(int argc, char **argv);
 int cli_cmd_compare(int argc, char **argv);
+int cli_cmd_sync(int argc, char **argv);
+int cli_cmd_serve(int argc, char **argv);
 int cli_cmd_demo(int argc, char **argv);
 
 /* ---- show.c -------------------------------------------------------------- */

@@ -25,6 +25,8 @@ static const command commands[] = {
     {"show", cli_cmd_show, "show FILE [--json]"},
     {"context", cli_cmd_context, "context FILE"},
     {"compare", cli_cmd_compare, "compare FILE OTHER"},
+    {"sync", cli_cmd_sync, "sync FILE [--cap BYTES] [--quiet] -- CMD [ARG...]"},
+    {"serve", cli_cmd_serve, "serve FILE [--cap BYTES]"},
     {"demo", cli_cmd_demo, "demo [--svg OUT.svg]"},
 };
 
@@ -56,6 +58,11 @@ static const char help_text[] =
     "  crdt context FILE              print an mvreg's read context token\n"
     "  crdt compare FILE OTHER        print equal, before, after or "
     "concurrent\n"
+    "  crdt sync FILE -- CMD [ARG...] sync FILE with the file of a\n"
+    "                                 `crdt serve` that CMD runs (e.g. ssh\n"
+    "                                 host crdt serve b.crdt); both end equal\n"
+    "  crdt serve FILE                the other end of crdt sync, over\n"
+    "                                 standard input and output\n"
     "  crdt demo [--svg OUT.svg]      how version numbers become version\n"
     "                                 vectors, step by step\n"
     "  crdt help, crdt --help         this text; crdt --version\n"

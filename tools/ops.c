@@ -7,7 +7,9 @@
  * two writers using the same R at once would stamp two different updates
  * with the same dot, which replicas then take for one. Every command that
  * writes decodes everything first and writes once, atomically, at the end:
- * an error leaves the file byte for byte as it was.
+ * an error leaves the file byte for byte as it was. It holds the file's
+ * lock (lock.c) from before the read until after the write, so commands run
+ * at the same time on one file all take effect, one after the other.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -284,8 +286,13 @@ int cli_cmd_apply(int argc, char **argv) {
     return CLI_FAIL;
   }
 
+  int lock;
+  if (cli_lock(path, &lock) != CLI_OK) return CLI_FAIL;
   crdt_object *obj;
-  if (cli_load(path, a.replica, &obj) != CLI_OK) return CLI_FAIL;
+  if (cli_load(path, a.replica, &obj) != CLI_OK) {
+    cli_unlock(lock);
+    return CLI_FAIL;
+  }
   crdt_type type = crdt_object_type(obj);
   int status = CLI_FAIL;
   crdt_context *read_context = NULL;
@@ -349,6 +356,7 @@ int cli_cmd_apply(int argc, char **argv) {
 done:
   crdt_context_free(read_context);
   crdt_object_free(obj);
+  cli_unlock(lock);
   return status;
 }
 
@@ -359,8 +367,13 @@ int cli_cmd_merge(int argc, char **argv) {
     return cli_usage_error("merge", argc == 0 ? "missing FILE and OTHER"
                                               : "missing OTHER");
   const char *path = argv[0];
+  int lock;
+  if (cli_lock(path, &lock) != CLI_OK) return CLI_FAIL;
   crdt_object *state;
-  if (cli_load(path, NULL, &state) != CLI_OK) return CLI_FAIL;
+  if (cli_load(path, NULL, &state) != CLI_OK) {
+    cli_unlock(lock);
+    return CLI_FAIL;
+  }
   int status = CLI_OK;
   for (int i = 1; i < argc && status == CLI_OK; i++) {
     crdt_object *other;
@@ -384,6 +397,7 @@ int cli_cmd_merge(int argc, char **argv) {
   }
   if (status == CLI_OK) status = cli_save(path, state, CLI_REPLACE);
   crdt_object_free(state);
+  cli_unlock(lock);
   return status;
 }
 

@@ -17,6 +17,7 @@
 #include "crdt/object.h"
 #include "crdt/orset.h"
 #include "crdt/pncounter.h"
+#include "crdt/sync.h"
 #include "crdt/update.h"
 #include "crdt/vv.h"
 

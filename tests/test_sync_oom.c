@@ -1,0 +1,264 @@
+/*
+ * Sync sessions under allocation failure: for every type, two replicas with
+ * concurrent changes sync (a cold round, then a warm one with pushes, then
+ * a cold one after one side lost its session); every produce and every
+ * receive of that exchange is run again with allocation k failing, for
+ * every k. A failed call must return CRDT_ENOMEM and leave both objects
+ * exactly as they were (canonical encoding and text), and the sync must
+ * still finish afterwards, with equal states and nothing leaked.
+ */
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "crdt/crdt.h"
+#include "testutil.h"
+
+#define OK(x) assert_int_equal((x), 0)
+#define CAP 700 /* small: chunked rounds */
+#define MAXQ 256
+
+/* One step of an exchange: a produce at a side, or the delivery to a side
+ * of the next message the other produced. */
+typedef struct step {
+  int side;
+  bool deliver;
+} step;
+
+typedef struct world {
+  crdt_object *o[2];
+  crdt_sync *s[2];
+  uint8_t *q[2][MAXQ]; /* q[i]: messages side i produced, not delivered */
+  size_t len[2][MAXQ], n[2];
+} world;
+
+static crdt_type current;
+
+static void update(crdt_object *o, int i, int kind) {
+  char key[8];
+  snprintf(key, sizeof key, "k%d", i % 7);
+  crdt_update u;
+  memset(&u, 0, sizeof u);
+  u.arg = (crdt_bytes){key, strlen(key)};
+  u.n = 1 + (uint64_t)(i % 3);
+  u.time = (uint64_t)i + 1;
+  switch (current) {
+  case CRDT_TYPE_GCOUNTER: u.op = CRDT_OP_INC; break;
+  case CRDT_TYPE_PNCOUNTER: u.op = kind ? CRDT_OP_DEC : CRDT_OP_INC; break;
+  case CRDT_TYPE_ORSET: u.op = kind ? CRDT_OP_REMOVE : CRDT_OP_ADD; break;
+  case CRDT_TYPE_MVREG: u.op = CRDT_OP_SET; break;
+  case CRDT_TYPE_CART:
+    u.op = kind == 1 ? CRDT_OP_DEC : kind == 2 ? CRDT_OP_REMOVE : CRDT_OP_ADD;
+    break;
+  case CRDT_TYPE_LWWREG: u.op = CRDT_OP_SET; break;
+  case CRDT_TYPE_FLAG: u.op = kind ? CRDT_OP_DISABLE : CRDT_OP_ENABLE; break;
+  case CRDT_TYPE_MAP: break; /* no sessions on maps yet */
+  }
+  int rc = crdt_object_update(o, &u, NULL);
+  assert_true(rc == 0 || rc == CRDT_ENOENT || rc == CRDT_ESTALE);
+}
+
+/* Replicas "a" and "b" with shared history and concurrent changes. */
+static void build(world *w) {
+  memset(w, 0, sizeof *w);
+  OK(crdt_object_new(current, "a", &w->o[0]));
+  OK(crdt_object_new(current, "b", &w->o[1]));
+  for (int i = 0; i < 14; i++) update(w->o[0], i, 0);
+  OK(crdt_object_merge(w->o[1], w->o[0]));
+  for (int i = 0; i < 9; i++) update(w->o[0], 20 + i, i % 3);
+  for (int i = 0; i < 9; i++) update(w->o[1], 40 + i, (i + 1) % 3);
+  OK(crdt_sync_new(w->o[0], &w->s[0]));
+  OK(crdt_sync_new(w->o[1], &w->s[1]));
+}
+
+static void teardown(world *w) {
+  for (int i = 0; i < 2; i++) {
+    for (size_t k = 0; k < w->n[i]; k++) free(w->q[i][k]);
+    crdt_sync_free(w->s[i]);
+    crdt_object_free(w->o[i]);
+  }
+}
+
+/* Runs one step; returns the library's code (the step is done when 0). */
+static int run(world *w, step st) {
+  const int i = st.side;
+  if (!st.deliver) {
+    uint8_t buf[CAP];
+    size_t n;
+    int rc = crdt_sync_produce(w->s[i], buf, sizeof buf, &n);
+    if (rc || !n) return rc;
+    assert_true(w->n[i] < MAXQ);
+    w->q[i][w->n[i]] = malloc(n);
+    assert_non_null(w->q[i][w->n[i]]);
+    memcpy(w->q[i][w->n[i]], buf, n);
+    w->len[i][w->n[i]++] = n;
+    return 0;
+  }
+  const int from = 1 - i;
+  if (!w->n[from]) return 0;
+  int rc = crdt_sync_receive(w->s[i], w->q[from][0], w->len[from][0]);
+  if (rc) return rc;
+  free(w->q[from][0]);
+  memmove(w->q[from], w->q[from] + 1, --w->n[from] * sizeof w->q[from][0]);
+  memmove(w->len[from], w->len[from] + 1, w->n[from] * sizeof w->len[from][0]);
+  return 0;
+}
+
+/* Both sides produce everything, then deliver everything, until quiet;
+ * records the steps when `trace` is given. */
+static void settle(world *w, step *trace, size_t *ntrace) {
+  for (int round = 0; round < 40; round++) {
+    bool any = false;
+    for (int i = 0; i < 2; i++)
+      for (size_t before = ~(size_t)0; before != w->n[i];) {
+        before = w->n[i];
+        OK(run(w, (step){i, false}));
+        if (trace && w->n[i] != before) trace[(*ntrace)++] = (step){i, false};
+      }
+    for (int i = 0; i < 2; i++)
+      while (w->n[1 - i]) {
+        OK(run(w, (step){i, true}));
+        if (trace) trace[(*ntrace)++] = (step){i, true};
+        any = true;
+      }
+    if (!any && crdt_sync_in_sync(w->s[0]) && crdt_sync_in_sync(w->s[1])) return;
+  }
+  fail_msg("%s: sessions never got in sync", crdt_type_name(current));
+}
+
+/* The phases of the exchange: cold, then warm after more changes, then
+ * cold again after b lost its session. */
+static void phase_prepare(world *w, int phase) {
+  if (phase >= 1) {
+    update(w->o[0], 60, 0);
+    update(w->o[1], 61, 1);
+  }
+  if (phase == 2) {
+    crdt_sync_free(w->s[1]);
+    OK(crdt_sync_new(w->o[1], &w->s[1]));
+    update(w->o[0], 62, 2);
+  }
+}
+
+static char *snapshot(world *w) {
+  tu_alloc_pause();
+  size_t total = 1;
+  char *texts[2];
+  uint8_t *blobs[2];
+  size_t lens[2];
+  for (int i = 0; i < 2; i++) {
+    texts[i] = tu_object_text(w->o[i]);
+    assert_int_equal(crdt_encode(w->o[i], NULL, 0, &lens[i]), CRDT_ENOSPC);
+    blobs[i] = malloc(lens[i]);
+    assert_non_null(blobs[i]);
+    OK(crdt_encode(w->o[i], blobs[i], lens[i], &lens[i]));
+    total += strlen(texts[i]) + 2 * lens[i] + 2;
+  }
+  char *out = malloc(total), *p = out;
+  assert_non_null(out);
+  for (int i = 0; i < 2; i++) {
+    p += sprintf(p, "%s|", texts[i]);
+    for (size_t k = 0; k < lens[i]; k++) p += sprintf(p, "%02x", blobs[i][k]);
+    *p++ = '|';
+    free(texts[i]);
+    free(blobs[i]);
+  }
+  *p = 0;
+  tu_alloc_resume();
+  return out;
+}
+
+/* A world that went through the phases before `phase`, settled, and has
+ * the changes of `phase` made. */
+static void world_at(world *w, int phase) {
+  build(w);
+  for (int p = 0; p < phase; p++) {
+    phase_prepare(w, p);
+    settle(w, NULL, NULL);
+  }
+  phase_prepare(w, phase);
+}
+
+static void check_type(crdt_type type) {
+  current = type;
+  tu_alloc_install();
+  unsigned long points = 0;
+  for (int phase = 0; phase < 3; phase++) {
+    /* the steps of this phase, from a run without failures */
+    step trace[4096];
+    size_t ntrace = 0;
+    {
+      world w;
+      world_at(&w, phase);
+      settle(&w, trace, &ntrace);
+      teardown(&w);
+    }
+    for (size_t t = 0; t < ntrace; t++) {
+      for (long k = 0;; k++) {
+        size_t live = tu_alloc_live();
+        world w;
+        world_at(&w, phase);
+        for (size_t u = 0; u < t; u++) OK(run(&w, trace[u]));
+        char *before = snapshot(&w);
+        tu_alloc_fail_at(k);
+        int rc = run(&w, trace[t]);
+        bool fired = tu_alloc_fired();
+        tu_alloc_fail_at(-1);
+        char *after = snapshot(&w);
+        if (fired) {
+          if (rc != CRDT_ENOMEM)
+            fail_msg("%s phase %d step %zu (%s at %c), allocation %ld: %s",
+                     crdt_type_name(type), phase, t,
+                     trace[t].deliver ? "receive" : "produce",
+                     "ab"[trace[t].side], k, crdt_err_name(rc));
+          if (strcmp(before, after) != 0)
+            fail_msg("%s phase %d step %zu, allocation %ld failed and an "
+                     "object changed", crdt_type_name(type), phase, t, k);
+          points++;
+        } else {
+          OK(rc);
+        }
+        free(before);
+        free(after);
+        settle(&w, NULL, NULL); /* the sync still finishes */
+        if (!crdt_object_equal(w.o[0], w.o[1]))
+          fail_msg("%s phase %d step %zu: not equal after a failure at %ld",
+                   crdt_type_name(type), phase, t, k);
+        teardown(&w);
+        if (tu_alloc_live() != live)
+          fail_msg("%s: %zu bytes leaked (phase %d step %zu, allocation %ld)",
+                   crdt_type_name(type), tu_alloc_live() - live, phase, t, k);
+        if (!fired) break;
+      }
+    }
+  }
+  printf("# %s: %lu allocation failures checked\n", crdt_type_name(type),
+         points);
+}
+
+static void test_sync_oom_gcounter(void **state) { (void)state; check_type(CRDT_TYPE_GCOUNTER); }
+static void test_sync_oom_pncounter(void **state) { (void)state; check_type(CRDT_TYPE_PNCOUNTER); }
+static void test_sync_oom_orset(void **state) { (void)state; check_type(CRDT_TYPE_ORSET); }
+static void test_sync_oom_mvreg(void **state) { (void)state; check_type(CRDT_TYPE_MVREG); }
+static void test_sync_oom_cart(void **state) { (void)state; check_type(CRDT_TYPE_CART); }
+static void test_sync_oom_lwwreg(void **state) { (void)state; check_type(CRDT_TYPE_LWWREG); }
+static void test_sync_oom_flag(void **state) { (void)state; check_type(CRDT_TYPE_FLAG); }
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_sync_oom_gcounter),
+      cmocka_unit_test(test_sync_oom_pncounter),
+      cmocka_unit_test(test_sync_oom_orset),
+      cmocka_unit_test(test_sync_oom_mvreg),
+      cmocka_unit_test(test_sync_oom_cart),
+      cmocka_unit_test(test_sync_oom_lwwreg),
+      cmocka_unit_test(test_sync_oom_flag),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
