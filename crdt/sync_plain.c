@@ -13,6 +13,7 @@
 #include "crdt/lwwreg.h"
 #include "digest.h"
 #include "dotted.h"
+#include "map_impl.h"
 #include "syncops.h"
 
 /* ---- counters ------------------------------------------------------------ */
@@ -199,6 +200,16 @@ static int get_flag(crdt__rbuf *r, const crdt_allocator *m, crdt__causal *d,
   return 0;
 }
 
+/* The map's deltas are map bodies: a tree, with every check of the map's
+ * decoder (crdt/map_codec.c). */
+static void put_map(crdt__wbuf *w, const crdt__causal *d) {
+  crdt__map_put_body(w, d);
+}
+static int get_map(crdt__rbuf *r, const crdt_allocator *m, crdt__causal *d,
+                   bool keyed) {
+  return crdt__map_get_body(r, m, d, keyed);
+}
+
 #define DOTTED_OPS(name, is_cart, is_nested, put, get)                         \
   const crdt__sync_ops crdt__sync_##name = {                                   \
       .type = &crdt__##name##_type,                                            \
@@ -218,6 +229,7 @@ DOTTED_OPS(orset, false, false, put_plain, get_plain)
 DOTTED_OPS(mvreg, false, false, put_plain, get_plain)
 DOTTED_OPS(cart, true, false, put_valued, get_valued)
 DOTTED_OPS(flag, false, false, put_plain, get_flag)
+DOTTED_OPS(map, false, true, put_map, get_map)
 
 #define PLAIN_OPS(name, prefix)                                                \
   const crdt__sync_ops crdt__sync_##name = {                                   \
@@ -236,7 +248,7 @@ PLAIN_OPS(lwwreg, lww)
 const crdt__sync_ops *crdt__sync_ops_of(const crdt__type *t) {
   static const crdt__sync_ops *const all[] = {
       &crdt__sync_orset,    &crdt__sync_mvreg,     &crdt__sync_cart,
-      &crdt__sync_flag,     &crdt__sync_gcounter,
+      &crdt__sync_flag,     &crdt__sync_map,       &crdt__sync_gcounter,
       &crdt__sync_pncounter, &crdt__sync_lwwreg};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++)
     if (all[i]->type == t) return all[i];
