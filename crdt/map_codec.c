@@ -321,11 +321,9 @@ int crdt__map_get_body(crdt__rbuf *r, const crdt_allocator *m,
   int rc = crdt__wire_get_context(r, m, &c->ctx, &c->replicas, crdt__r_left(r));
   if (!rc) rc = get_fields(&g, &c->store, 1);
   if (!rc && crdt__r_left(r)) rc = CRDT_ETRAILING;
-  if (!rc && g.nseen) { /* a dot is one event: it cannot be in two places */
-    crdt__sort(g.seen, g.nseen, sizeof *g.seen, dot_cmp, NULL);
-    for (size_t i = 1; i < g.nseen && !rc; i++)
-      if (!dot_cmp(&g.seen[i - 1], &g.seen[i], NULL)) rc = CRDT_EORDER;
-  }
+  bool repeat = false; /* a dot is one event: it cannot be in two places */
+  if (!rc) rc = crdt__dots_repeat(g.seen, g.nseen, c->replicas.count, m, &repeat);
+  if (!rc && repeat) rc = CRDT_EORDER;
   crdt__free(m, g.seen, g.cap * sizeof *g.seen);
   return rc;
 }

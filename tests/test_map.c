@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <xxhash.h>
 
 #include "crdt/crdt.h"
 #include "map_check.h"
@@ -84,6 +85,37 @@ static void test_map_encode_delta_of_markers_only(void **state) {
   mc_assert_round_trip(d);
   crdt_map_free(a);
   crdt_map_free(d);
+}
+
+/* format.md, "Map": one dot in two leaves (one event in two places) is
+ * CRDT_EORDER. Counters a (dot A:1) and b (dot A:2), encoded; a's dot is
+ * then rewritten to A:2 (its `below` from 1 to 0) and the checksum made
+ * right: the decoder, which finds repeats with a counting pass and a
+ * bitmap (src/sort.h), rejects it. */
+static void test_map_decode_one_dot_in_two_leaves_is_eorder(void **state) {
+  (void)state;
+  crdt_map *a = mc_new_map("A");
+  assert_int_equal(crdt_map_counter_inc(a, CRDT_PATH("a"), 1, NULL), 0);
+  assert_int_equal(crdt_map_counter_inc(a, CRDT_PATH("b"), 1, NULL), 0);
+  size_t n = 0;
+  assert_int_equal(crdt_encode(crdt_map_object(a), NULL, 0, &n), CRDT_ENOSPC);
+  uint8_t *b = malloc(n);
+  assert_int_equal(crdt_encode(crdt_map_object(a), b, n, &n), 0);
+  /* field a: head (1 << 3 | counter), "a", 1 dot: rank 0, below 1, +1 */
+  const uint8_t field_a[] = {0x09, 'a', 1, 0, 1, 2};
+  uint8_t *at = NULL;
+  for (size_t i = 0; i + sizeof field_a <= n - 8 && !at; i++)
+    if (!memcmp(b + i, field_a, sizeof field_a)) at = b + i;
+  assert_non_null(at);
+  crdt_object *o;
+  assert_int_equal(crdt_decode(b, n, NULL, &o), 0); /* as encoded: valid */
+  crdt_object_free(o);
+  at[4] = 0; /* below 0: the counter A:2, b's dot */
+  const uint64_t sum = XXH3_64bits(b, n - 8);
+  for (int i = 0; i < 8; i++) b[n - 8 + i] = (uint8_t)(sum >> (8 * i));
+  assert_int_equal(crdt_decode(b, n, NULL, &o), CRDT_EORDER);
+  free(b);
+  crdt_map_free(a);
 }
 
 /* map.h: crdt_map_counter_value returns CRDT_ERANGE with the value clamped
@@ -454,6 +486,7 @@ static void test_map_known_issue_equal_context_unequal_state(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_map_encode_delta_of_markers_only),
+      cmocka_unit_test(test_map_decode_one_dot_in_two_leaves_is_eorder),
       cmocka_unit_test(test_map_counter_value_out_of_range_is_erange),
       cmocka_unit_test(
           test_map_riak_dt_98_counter_inc_concurrent_with_remove_reads_2),
