@@ -118,6 +118,44 @@ static void test_map_decode_one_dot_in_two_leaves_is_eorder(void **state) {
   crdt_map_free(a);
 }
 
+/* fuzz map_history (CI, crash-8ead57e8): a merge whose only entry with
+ * many dots on both sides (over 64 pairs) sits below a nested map. Each
+ * level of the join's prepare phase kept the largest such entry in a local
+ * and wrote it back when done, so the root, finishing after its nested
+ * level, put back its own smaller value (none here) and the scratch array
+ * for that entry was never allocated: a NULL write. Element "x" of m.s
+ * added by the same 10 replicas on both sides (10 concurrent dots), and
+ * a root field of its own on each. */
+static void test_map_join_scratch_for_nested_many_dot_entries(void **state) {
+  (void)state;
+  crdt_map *a = mc_new_map("a"), *b = mc_new_map("b");
+  for (int i = 0; i < 10; i++) {
+    char id[8];
+    snprintf(id, sizeof id, "r%d", i);
+    crdt_map *r = mc_new_map(id);
+    assert_int_equal(crdt_map_orset_add(r, CRDT_PATH("m", "s"), "x", 1, NULL), 0);
+    assert_int_equal(crdt_map_merge(a, r), 0);
+    assert_int_equal(crdt_map_merge(b, r), 0);
+    crdt_map_free(r);
+  }
+  /* something of its own on each side, at the root, with one dot */
+  assert_int_equal(crdt_map_counter_inc(a, CRDT_PATH("ka"), 1, NULL), 0);
+  assert_int_equal(crdt_map_counter_inc(b, CRDT_PATH("kb"), 1, NULL), 0);
+  crdt_map *c;
+  assert_int_equal(crdt_map_copy(a, &c), 0);
+  assert_int_equal(crdt_map_merge(a, b), 0); /* 10 x 10 dot pairs, nested */
+  assert_int_equal(crdt_map_merge(b, c), 0);
+  crdt_map_free(c);
+  mc_assert_value(a, "[{\"name\": \"ka\", \"type\": \"counter\", \"value\": 1}, "
+                     "{\"name\": \"kb\", \"type\": \"counter\", \"value\": 1}, "
+                     "{\"name\": \"m\", \"type\": \"map\", \"value\": "
+                     "[{\"name\": \"s\", \"type\": \"orset\", \"value\": "
+                     "[\"x\"]}]}]");
+  assert_true(crdt_object_equal(crdt_map_object(a), crdt_map_object(b)));
+  crdt_map_free(a);
+  crdt_map_free(b);
+}
+
 /* map.h: crdt_map_counter_value returns CRDT_ERANGE with the value clamped
  * when the exact sum is outside int64 (two replicas each near INT64_MAX);
  * it returned 0 with the clamped value. The exact sum still counts: one
@@ -487,6 +525,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_map_encode_delta_of_markers_only),
       cmocka_unit_test(test_map_decode_one_dot_in_two_leaves_is_eorder),
+      cmocka_unit_test(test_map_join_scratch_for_nested_many_dot_entries),
       cmocka_unit_test(test_map_counter_value_out_of_range_is_erange),
       cmocka_unit_test(
           test_map_riak_dt_98_counter_inc_concurrent_with_remove_reads_2),
