@@ -29,16 +29,23 @@ static void le(uint8_t *p, uint64_t v) {
   for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
-/* The term of a dot, straight from the definition in digest.h. */
-static uint64_t term(const char *key, const char *id, uint64_t counter,
-                     int64_t value) {
+/* The term of a dot, straight from the definition in digest.h, with K of
+ * its key given. */
+static uint64_t dot_term(uint64_t k, const char *id, uint64_t counter,
+                         int64_t value) {
   uint8_t b[40];
   memcpy(b, "DOTv1\0\0\0", 8);
-  le(b + 8, XXH3_64bits(key, strlen(key)));
+  le(b + 8, k);
   le(b + 16, XXH3_64bits(id, strlen(id)));
   le(b + 24, counter);
   le(b + 32, (uint64_t)value);
   return XXH3_64bits(b, sizeof b);
+}
+
+/* The same for a key of a flat store: K = XXH3 of its bytes. */
+static uint64_t term(const char *key, const char *id, uint64_t counter,
+                     int64_t value) {
+  return dot_term(XXH3_64bits(key, strlen(key)), id, counter, value);
 }
 
 static void test_digest_matches_the_definition(void **state) {
@@ -165,17 +172,6 @@ static void test_digest_counters(void **state) {
  * leaf's key seeded with the chain S(i) = XXH3(pi, seed S(i-1)), S(0) = 0;
  * a root field's K is plain XXH3 (seed 0). Field keys are the type byte
  * and the name (crdt/map_impl.h). */
-static uint64_t dot_term(uint64_t k, const char *id, uint64_t counter,
-                         int64_t value) {
-  uint8_t b[40];
-  memcpy(b, "DOTv1\0\0\0", 8);
-  le(b + 8, k);
-  le(b + 16, XXH3_64bits(id, strlen(id)));
-  le(b + 24, counter);
-  le(b + 32, (uint64_t)value);
-  return XXH3_64bits(b, sizeof b);
-}
-
 static void test_digest_map_leaves_follow_the_definition(void **state) {
   (void)state;
   crdt_map *m;

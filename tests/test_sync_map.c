@@ -76,6 +76,15 @@ static void assert_digest_kept(crdt_sync *s) {
   assert_true(live == crdt__store_dots(&c->store));
 }
 
+/* Frees two sessions, then their objects. */
+static void finish(crdt_sync *sa, crdt_sync *sb, crdt_object *a,
+                   crdt_object *b) {
+  crdt_sync_free(sa);
+  crdt_sync_free(sb);
+  crdt_object_free(a);
+  crdt_object_free(b);
+}
+
 /* ---- convergence ----------------------------------------------------------- */
 
 /* Random concurrent histories (paths up to 4 deep, every field type, field
@@ -108,10 +117,7 @@ static void test_sync_map_random_histories_converge(void **state) {
     crdt_sync_stats st;
     OK(crdt_sync_get_stats(sa, &st));
     if (cap == 1 << 16) assert_int_equal(st.cold_rounds, 1); /* then warm */
-    crdt_sync_free(sa);
-    crdt_sync_free(sb);
-    crdt_object_free(a);
-    crdt_object_free(b);
+    finish(sa, sb, a, b);
   }
 }
 
@@ -143,10 +149,7 @@ static void test_sync_map_identical_maps_send_contexts_only(void **state) {
          tu_encoded_size(a), (unsigned long long)p.ab,
          (unsigned long long)p.ba, ctx);
   assert_true(p.ab <= ctx + 64 && p.ba <= ctx + 64);
-  crdt_sync_free(sa);
-  crdt_sync_free(sb);
-  crdt_object_free(a);
-  crdt_object_free(b);
+  finish(sa, sb, a, b);
 }
 
 /* ---- semantics through sessions --------------------------------------------- */
@@ -191,10 +194,7 @@ static void test_sync_map_removals_propagate(void **state) {
     OK(crdt_sync_get_stats(sb, &st));
     assert_int_equal(st.cold_rounds, 1); /* b's first round, or this one */
     assert_int_equal(st.full_rounds, 0);            /* removals: the sketch */
-    crdt_sync_free(sa);
-    crdt_sync_free(sb);
-    crdt_object_free(a);
-    crdt_object_free(b);
+    finish(sa, sb, a, b);
   }
 }
 
@@ -224,10 +224,7 @@ static void test_sync_map_same_name_two_types(void **state) {
   assert_same(a, b);
   assert_false(crdt_map_has(map_of(b), CRDT_PATH("x"), CRDT_FIELD_ORSET));
   assert_int_equal(counter(b, CRDT_PATH("x")), 3);
-  crdt_sync_free(sa);
-  crdt_sync_free(sb);
-  crdt_object_free(a);
-  crdt_object_free(b);
+  finish(sa, sb, a, b);
 }
 
 /* Removing the last element of a set removes the field and the maps above
@@ -257,10 +254,7 @@ static void test_sync_map_nested_remove_empties_field(void **state) {
     assert_null(strstr(v, "user"));
     free(v);
     assert_int_equal(counter(a, CRDT_PATH("keep")), 1);
-    crdt_sync_free(sa);
-    crdt_sync_free(sb);
-    crdt_object_free(a);
-    crdt_object_free(b);
+    finish(sa, sb, a, b);
   }
 }
 
@@ -293,10 +287,7 @@ static void test_sync_map_remove_vs_concurrent_update(void **state) {
     assert_int_equal(counter(b, CRDT_PATH("doc", "visits")), 2);
     assert_false(crdt_map_has(map_of(a), CRDT_PATH("doc", "tags"),
                               CRDT_FIELD_ORSET));
-    crdt_sync_free(sa);
-    crdt_sync_free(sb);
-    crdt_object_free(a);
-    crdt_object_free(b);
+    finish(sa, sb, a, b);
   }
 }
 
@@ -340,10 +331,7 @@ static void test_sync_map_warm_rounds_cost_the_change(void **state) {
   assert_int_equal(st.cold_rounds, 0); /* equal at first, then warm */
   assert_digest_kept(sa);
   assert_digest_kept(sb);
-  crdt_sync_free(sa);
-  crdt_sync_free(sb);
-  crdt_object_free(a);
-  crdt_object_free(b);
+  finish(sa, sb, a, b);
 }
 
 /* Sessions that never met, on maps that differ by 40 removals among 6000
@@ -385,10 +373,7 @@ static void test_sync_map_cold_removals_by_sketch(void **state) {
   assert_true(p.ab + p.ba < 40 * 60 + 2 * tu_context_size(a) + 256);
   assert_digest_kept(sa);
   assert_digest_kept(sb);
-  crdt_sync_free(sa);
-  crdt_sync_free(sb);
-  crdt_object_free(a);
-  crdt_object_free(b);
+  finish(sa, sb, a, b);
 }
 
 int main(void) {
