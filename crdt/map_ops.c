@@ -85,22 +85,24 @@ static int leaf_add(update *u, const crdt__key *nested, uint32_t depth,
              !(rc = crdt__store_reserve(s, m, 1))) {
     rc = crdt__store_key(s, m, leaf->bytes, leaf->len, &key);
   }
-  crdt__dv one;
-  const bool seen = replace && e;
-  const crdt__op op = {dot,  leaf->bytes, leaf->len, leaf->hash, &added, 1,
-                       seen ? crdt__entry_view(e, &one) : NULL,
-                       seen ? e->ndots : 0, NULL, NULL};
-  if (!rc && u->delta)
-    rc = crdt__causal_record_at(&u->delta->d.c, &u->delta->d.base.mem,
-                                &d->c.replicas, nested, depth, &op);
+  if (!rc && (u->delta || d->base.journal)) { /* the op, for them */
+    crdt__dv one;
+    const bool seen = replace && e;
+    const crdt__op op = {dot,  leaf->bytes, leaf->len, leaf->hash, &added, 1,
+                         seen ? crdt__entry_view(e, &one) : NULL,
+                         seen ? e->ndots : 0, NULL, NULL};
+    if (u->delta)
+      rc = crdt__causal_record_at(&u->delta->d.c, &u->delta->d.base.mem,
+                                  &d->c.replicas, nested, depth, &op);
+    if (!rc && d->base.journal)
+      crdt__journal_op_at(&d->base, &d->c.replicas, nested, depth, &op);
+  }
   if (rc) {
     crdt__store_key_drop(s, key, leaf->len);
     crdt__entry_shrink(&room, m);
     crdt__route_unmake(&r, m);
     return rc;
   }
-  if (d->base.journal)
-    crdt__journal_op_at(&d->base, &d->c.replicas, nested, depth, &op);
   if (!e) {
     e = crdt__store_put(s, key, (uint32_t)leaf->len, leaf->hash);
     e->dots = room.dots;
