@@ -121,6 +121,44 @@ static void test_map_counter_value_out_of_range_is_erange(void **state) {
   crdt_map_free(d);
 }
 
+/* Found by fuzz_sync_history on the map: a join sizes one scratch buffer
+ * for the largest dot list it intersects (more than 64 dot pairs), over
+ * every level; a level kept its own running maximum and wrote it back after
+ * its nested levels had raised it, so a large list below the root got a
+ * NULL (or short) buffer: memset(NULL) and writes past the end. Counter
+ * changes keep a dot each, so one field below a map is enough. */
+static void test_map_merge_large_dot_lists_below_the_root(void **state) {
+  (void)state;
+  crdt_map *a = mc_new_map("A");
+  crdt_path p = CRDT_PATH("u", "n"), q = CRDT_PATH("u", "m", "n");
+  for (int i = 0; i < 10; i++) {
+    assert_int_equal(crdt_map_counter_inc(a, p, 1, NULL), 0);
+    assert_int_equal(crdt_map_counter_inc(a, q, 1, NULL), 0);
+  }
+  crdt_map *b = mc_new_map("B");
+  assert_int_equal(crdt_map_merge(b, a), 0);
+  for (int i = 0; i < 10; i++) {
+    assert_int_equal(crdt_map_counter_inc(b, p, 2, NULL), 0);
+    assert_int_equal(crdt_map_counter_inc(b, q, 2, NULL), 0);
+  }
+  assert_int_equal(crdt_map_counter_inc(a, p, 1, NULL), 0);
+  assert_int_equal(crdt_map_counter_inc(a, q, 1, NULL), 0);
+  crdt_map *c;
+  assert_int_equal(crdt_map_copy(b, &c), 0);
+  assert_int_equal(crdt_map_merge(a, b), 0); /* 11 x 20 dots at each */
+  assert_int_equal(crdt_map_merge(c, a), 0); /* 20 x 22 */
+  int64_t v = 0;
+  assert_int_equal(crdt_map_counter_value(a, p, &v), 0);
+  assert_true(v == 31);
+  assert_int_equal(crdt_map_counter_value(a, q, &v), 0);
+  assert_true(v == 31);
+  assert_true(crdt_map_equal(a, c));
+  mc_assert_round_trip(a);
+  crdt_map_free(a);
+  crdt_map_free(b);
+  crdt_map_free(c);
+}
+
 /* ---- the anchors' bugs --------------------------------------------------- */
 
 /* riak_dt #98: a counter concurrently incremented by 2 and removed must read
@@ -455,6 +493,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_map_encode_delta_of_markers_only),
       cmocka_unit_test(test_map_counter_value_out_of_range_is_erange),
+      cmocka_unit_test(test_map_merge_large_dot_lists_below_the_root),
       cmocka_unit_test(
           test_map_riak_dt_98_counter_inc_concurrent_with_remove_reads_2),
       cmocka_unit_test(test_map_rust_crdts_counter_divergence_units_mismatch),
