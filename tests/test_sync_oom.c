@@ -49,9 +49,9 @@ static crdt_type current;
  * element remove, set, disable), kind 2 removes the field (for field 5 the
  * whole map "cfg"). `names` holds the path's storage. */
 static void map_update(crdt_update *u, crdt_bytes names[3], int i, int kind) {
-  static const char *const users[] = { /* u2's name is longer than 64 */
-      "u0", "u1", "u2 whose name is long enough to need its own buffer in "
-                  "the map's decoder"};
+  static const char *const users[] = {
+      "u0", "u1",
+      "u2, a name too long for the 64-byte key buffer of the map's decoder"};
   static const char *const elems[] = {"e0", "e1"};
   static const struct {
     crdt_field_type type;
