@@ -76,6 +76,18 @@ static void assert_digest_kept(crdt_sync *s) {
   assert_true(live == crdt__store_dots(&c->store));
 }
 
+/* The end of a test: the digests the journals keep still hold; the
+ * sessions and the maps are freed. */
+static void finish(crdt_sync *sa, crdt_sync *sb, crdt_object *a,
+                   crdt_object *b) {
+  assert_digest_kept(sa);
+  assert_digest_kept(sb);
+  crdt_sync_free(sa);
+  crdt_sync_free(sb);
+  crdt_object_free(a);
+  crdt_object_free(b);
+}
+
 /* ---- convergence ----------------------------------------------------------- */
 
 /* Random concurrent histories (paths up to 4 deep, every field type, field
@@ -284,12 +296,7 @@ static void test_sync_map_many_dots_below_the_root(void **state) {
   pump(sa, sb, 300, true, NULL);
   assert_same(a, b);
   assert_int_equal(counter(b, p), 25);
-  assert_digest_kept(sa);
-  assert_digest_kept(sb);
-  crdt_sync_free(sa);
-  crdt_sync_free(sb);
-  crdt_object_free(a);
-  crdt_object_free(b);
+  finish(sa, sb, a, b);
 }
 
 /* A removes the map "doc" while B, concurrently, increments the counter
@@ -366,12 +373,7 @@ static void test_sync_map_warm_rounds_cost_the_change(void **state) {
   crdt_sync_stats st;
   OK(crdt_sync_get_stats(sa, &st));
   assert_int_equal(st.cold_rounds, 0); /* equal at first, then warm */
-  assert_digest_kept(sa);
-  assert_digest_kept(sb);
-  crdt_sync_free(sa);
-  crdt_sync_free(sb);
-  crdt_object_free(a);
-  crdt_object_free(b);
+  finish(sa, sb, a, b);
 }
 
 /* Sessions that never met, on maps that differ by 40 removals among 6000
@@ -411,12 +413,7 @@ static void test_sync_map_cold_removals_by_sketch(void **state) {
          (unsigned long long)p.ba);
   assert_int_equal(st.full_rounds, 0);
   assert_true(p.ab + p.ba < 40 * 60 + 2 * tu_context_size(a) + 256);
-  assert_digest_kept(sa);
-  assert_digest_kept(sb);
-  crdt_sync_free(sa);
-  crdt_sync_free(sb);
-  crdt_object_free(a);
-  crdt_object_free(b);
+  finish(sa, sb, a, b);
 }
 
 int main(void) {
