@@ -118,44 +118,6 @@ static void test_map_decode_one_dot_in_two_leaves_is_eorder(void **state) {
   crdt_map_free(a);
 }
 
-/* fuzz map_history (CI, crash-8ead57e8): a merge whose only entry with
- * many dots on both sides (over 64 pairs) sits below a nested map. Each
- * level of the join's prepare phase kept the largest such entry in a local
- * and wrote it back when done, so the root, finishing after its nested
- * level, put back its own smaller value (none here) and the scratch array
- * for that entry was never allocated: a NULL write. Element "x" of m.s
- * added by the same 10 replicas on both sides (10 concurrent dots), and
- * a root field of its own on each. */
-static void test_map_join_scratch_for_nested_many_dot_entries(void **state) {
-  (void)state;
-  crdt_map *a = mc_new_map("a"), *b = mc_new_map("b");
-  for (int i = 0; i < 10; i++) {
-    char id[8];
-    snprintf(id, sizeof id, "r%d", i);
-    crdt_map *r = mc_new_map(id);
-    assert_int_equal(crdt_map_orset_add(r, CRDT_PATH("m", "s"), "x", 1, NULL), 0);
-    assert_int_equal(crdt_map_merge(a, r), 0);
-    assert_int_equal(crdt_map_merge(b, r), 0);
-    crdt_map_free(r);
-  }
-  /* something of its own on each side, at the root, with one dot */
-  assert_int_equal(crdt_map_counter_inc(a, CRDT_PATH("ka"), 1, NULL), 0);
-  assert_int_equal(crdt_map_counter_inc(b, CRDT_PATH("kb"), 1, NULL), 0);
-  crdt_map *c;
-  assert_int_equal(crdt_map_copy(a, &c), 0);
-  assert_int_equal(crdt_map_merge(a, b), 0); /* 10 x 10 dot pairs, nested */
-  assert_int_equal(crdt_map_merge(b, c), 0);
-  crdt_map_free(c);
-  mc_assert_value(a, "[{\"name\": \"ka\", \"type\": \"counter\", \"value\": 1}, "
-                     "{\"name\": \"kb\", \"type\": \"counter\", \"value\": 1}, "
-                     "{\"name\": \"m\", \"type\": \"map\", \"value\": "
-                     "[{\"name\": \"s\", \"type\": \"orset\", \"value\": "
-                     "[\"x\"]}]}]");
-  assert_true(crdt_object_equal(crdt_map_object(a), crdt_map_object(b)));
-  crdt_map_free(a);
-  crdt_map_free(b);
-}
-
 /* map.h: crdt_map_counter_value returns CRDT_ERANGE with the value clamped
  * when the exact sum is outside int64 (two replicas each near INT64_MAX);
  * it returned 0 with the clamped value. The exact sum still counts: one
@@ -189,6 +151,45 @@ static void test_map_counter_value_out_of_range_is_erange(void **state) {
   crdt_map_free(b);
   crdt_map_free(c);
   crdt_map_free(d);
+}
+
+/* Found by fuzz_sync_history on the map and by CI's map_history run
+ * (crash-8ead57e8: an OR-set element with 10 dots on each side): a join
+ * sizes one scratch buffer for the largest dot list it intersects (more
+ * than 64 dot pairs), over every level; a level kept its own running maximum and wrote it back after
+ * its nested levels had raised it, so a large list below the root got a
+ * NULL (or short) buffer: memset(NULL) and writes past the end. Counter
+ * changes keep a dot each, so one field below a map is enough. */
+static void test_map_merge_large_dot_lists_below_the_root(void **state) {
+  (void)state;
+  crdt_map *a = mc_new_map("A");
+  crdt_path p = CRDT_PATH("u", "n"), q = CRDT_PATH("u", "m", "n");
+  for (int i = 0; i < 10; i++) {
+    assert_int_equal(crdt_map_counter_inc(a, p, 1, NULL), 0);
+    assert_int_equal(crdt_map_counter_inc(a, q, 1, NULL), 0);
+  }
+  crdt_map *b = mc_new_map("B");
+  assert_int_equal(crdt_map_merge(b, a), 0);
+  for (int i = 0; i < 10; i++) {
+    assert_int_equal(crdt_map_counter_inc(b, p, 2, NULL), 0);
+    assert_int_equal(crdt_map_counter_inc(b, q, 2, NULL), 0);
+  }
+  assert_int_equal(crdt_map_counter_inc(a, p, 1, NULL), 0);
+  assert_int_equal(crdt_map_counter_inc(a, q, 1, NULL), 0);
+  crdt_map *c;
+  assert_int_equal(crdt_map_copy(b, &c), 0);
+  assert_int_equal(crdt_map_merge(a, b), 0); /* 11 x 20 dots at each */
+  assert_int_equal(crdt_map_merge(c, a), 0); /* 20 x 22 */
+  int64_t v = 0;
+  assert_int_equal(crdt_map_counter_value(a, p, &v), 0);
+  assert_true(v == 31);
+  assert_int_equal(crdt_map_counter_value(a, q, &v), 0);
+  assert_true(v == 31);
+  assert_true(crdt_map_equal(a, c));
+  mc_assert_round_trip(a);
+  crdt_map_free(a);
+  crdt_map_free(b);
+  crdt_map_free(c);
 }
 
 /* ---- the anchors' bugs --------------------------------------------------- */
@@ -525,8 +526,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_map_encode_delta_of_markers_only),
       cmocka_unit_test(test_map_decode_one_dot_in_two_leaves_is_eorder),
-      cmocka_unit_test(test_map_join_scratch_for_nested_many_dot_entries),
       cmocka_unit_test(test_map_counter_value_out_of_range_is_erange),
+      cmocka_unit_test(test_map_merge_large_dot_lists_below_the_root),
       cmocka_unit_test(
           test_map_riak_dt_98_counter_inc_concurrent_with_remove_reads_2),
       cmocka_unit_test(test_map_rust_crdts_counter_divergence_units_mismatch),

@@ -258,6 +258,29 @@ static void test_sync_map_nested_remove_empties_field(void **state) {
   }
 }
 
+/* Counter changes keep a dot each: a field below the root with many dots
+ * on both sides, synced cold (chunks carry whole dot lists) and warm. The
+ * join once sized its scratch buffer by the root level only: memset(NULL)
+ * (found by fuzz_sync_history; test_map.c has the merge). */
+static void test_sync_map_many_dots_below_the_root(void **state) {
+  (void)state;
+  crdt_object *a = tu_new_object(CRDT_TYPE_MAP, "a");
+  const crdt_path p = CRDT_PATH("user", "visits");
+  for (int i = 0; i < 12; i++) OK(crdt_map_counter_inc(map_of(a), p, 1, NULL));
+  crdt_object *b = tu_copy_as(a, "b");
+  for (int i = 0; i < 12; i++) OK(crdt_map_counter_inc(map_of(b), p, 2, NULL));
+  OK(crdt_map_counter_inc(map_of(a), p, 1, NULL));
+  crdt_sync *sa = tu_new_session(a), *sb = tu_new_session(b);
+  pump(sa, sb, 1 << 16, false, NULL);
+  assert_same(a, b);
+  assert_int_equal(counter(a, p), 13 + 24);
+  for (int i = 0; i < 12; i++) OK(crdt_map_counter_dec(map_of(a), p, 1, NULL));
+  pump(sa, sb, 300, true, NULL);
+  assert_same(a, b);
+  assert_int_equal(counter(b, p), 25);
+  finish(sa, sb, a, b);
+}
+
 /* A removes the map "doc" while B, concurrently, increments the counter
  * doc.visits by 2 (it was 5): after the session both show doc.visits = 2,
  * the concurrent increment alone (warm sessions, fresh ones, one side
@@ -383,6 +406,7 @@ int main(void) {
       cmocka_unit_test(test_sync_map_removals_propagate),
       cmocka_unit_test(test_sync_map_same_name_two_types),
       cmocka_unit_test(test_sync_map_nested_remove_empties_field),
+      cmocka_unit_test(test_sync_map_many_dots_below_the_root),
       cmocka_unit_test(test_sync_map_remove_vs_concurrent_update),
       cmocka_unit_test(test_sync_map_warm_rounds_cost_the_change),
       cmocka_unit_test(test_sync_map_cold_removals_by_sketch),
