@@ -35,7 +35,7 @@ void fuzz_fail(const char *what) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 2) return 0;
-  crdt_type type = (crdt_type)(1 + data[0] % 8);
+  crdt_type type = fuzz_type(data[0], 8);
   unsigned n = 3 + data[1] % 3;
   sworld *w = sworld_new(type, n, fuzz_fail);
   FUZZ_CHECK(w != NULL);

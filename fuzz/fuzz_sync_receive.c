@@ -210,7 +210,7 @@ static uint8_t *hostile(const crdt_sync *a, const crdt_sync *b, uint8_t mode,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 3) return 0;
-  crdt_type type = (crdt_type)(1 + data[0] % 8);
+  crdt_type type = fuzz_type(data[0], 8);
   uint8_t setup = data[1], mode = data[2];
   unsigned updates = 2 + (setup & 7) * 3, before = (setup >> 3) & 3;
   size_t cap = setup & 0x20 ? 300 : 65536;
