@@ -410,6 +410,7 @@ static const bench_case cases[] = {
     {"map_mem", case_map_mem},
     {"sync", case_sync_orset},
     {"sync_cart", case_sync_cart},
+    {"sync_map", case_sync_map},
 };
 
 int main(int argc, char **argv) {

@@ -50,5 +50,6 @@ void case_map_mem(size_t n);
 /* The sync_* cases (bench_sync.c), on an OR-set and on a cart. */
 void case_sync_orset(size_t n);
 void case_sync_cart(size_t n);
+void case_sync_map(size_t n);
 
 #endif

@@ -1,6 +1,8 @@
 /*
- * The sync_* cases of shared/BENCH-CASES.md, on an OR-set (`sync`) and on a
- * cart (`sync_cart`): two replicas A ("a") and B ("b") of N items, a session
+ * The sync_* cases of shared/BENCH-CASES.md, on an OR-set (`sync`), on a
+ * cart (`sync_cart`) and on a map (`sync_map`: item i is an element of the
+ * OR-set field "items" of the nested map "user-(i/100)", so N items make
+ * N/100 users): two replicas A ("a") and B ("b") of N items, a session
  * pair between them, and one session's worth of exchange, timed (both
  * sides' produce and receive, in lockstep ticks: each tick, each side sends
  * what it has, and receives what the other sent in that tick).
@@ -14,7 +16,10 @@
  *               as one keyed delta blob, built by brute force from the two
  *               states (every dot one side has and the other's context
  *               lacks, with its key; every dot one side has seen die that
- *               the other holds, on its key; the rest of the context)
+ *               the other holds, on its key; the rest of the context);
+ *               on the map, where B held A's state before the changes, the
+ *               delta group of each side's changes (what its mutators
+ *               produced, joined), which is that same difference
  *   full        the encoded size of A's whole state (what a full-state
  *               transfer sends each way)
  *   full_s      seconds of that full-state transfer both ways (each state
@@ -189,13 +194,26 @@ static size_t diff_bytes(const crdt_object *xo, const crdt_object *yo) {
 typedef struct pair {
   crdt_object *a, *b;
   crdt_sync *sa, *sb;
+  crdt_object *da, *db; /* the map's delta groups of A's and B's changes
+                         * (NULL: that side made none) */
 } pair;
 
 static crdt_type kind;
 
-static void change(crdt_object *o, size_t i, bool add) {
+/* `delta`: the map's delta group of the changes (NULL: none kept). */
+static void change(crdt_object *o, size_t i, bool add, crdt_object *delta) {
   const char *k = item(i);
-  if (kind == CRDT_TYPE_CART) {
+  if (kind == CRDT_TYPE_MAP) {
+    char user[32];
+    snprintf(user, sizeof user, "user-%zu", i / 100);
+    crdt_map *d = delta ? crdt_object_map(delta) : NULL;
+    if (add)
+      CHECK(crdt_map_orset_add(crdt_object_map(o), CRDT_PATH(user, "items"), k,
+                               strlen(k), d));
+    else
+      CHECK(crdt_map_orset_remove(crdt_object_map(o), CRDT_PATH(user, "items"),
+                                  k, strlen(k), d));
+  } else if (kind == CRDT_TYPE_CART) {
     if (add)
       CHECK(crdt_cart_add(crdt_object_cart(o), k, strlen(k), 1 + i % 5, NULL));
     else
@@ -211,13 +229,13 @@ static crdt_object *base; /* A's N items, built once */
 
 static void make_base(size_t n) {
   CHECK(crdt_object_new(kind, "a", &base));
-  for (size_t i = 0; i < n; i++) change(base, i, true);
+  for (size_t i = 0; i < n; i++) change(base, i, true, NULL);
 }
 
 /* A = base, B = a replica that merged A, and a session pair that has
  * synced once (warm). */
 static pair setup(void) {
-  pair p;
+  pair p = {0};
   CHECK(crdt_object_copy(base, &p.a));
   CHECK(crdt_object_new(kind, "b", &p.b));
   CHECK(crdt_object_merge(p.b, p.a));
@@ -232,6 +250,8 @@ static void teardown(pair *p) {
   crdt_sync_free(p->sb);
   crdt_object_free(p->a);
   crdt_object_free(p->b);
+  crdt_object_free(p->da);
+  crdt_object_free(p->db);
 }
 
 enum { IDLE, IDLE_FRESH, ADDS, REMOVES, BOTH, COLD };
@@ -248,14 +268,19 @@ static void prepare(pair *p, int what, size_t n) {
     CHECK(crdt_sync_new(p->a, &p->sa));
     CHECK(crdt_sync_new(p->b, &p->sb));
   }
+  const bool a_changes = what >= ADDS, b_changes = what >= BOTH; /* enum order */
+  if (kind == CRDT_TYPE_MAP && a_changes) CHECK(crdt_object_new(kind, NULL, &p->da));
+  if (kind == CRDT_TYPE_MAP && b_changes) CHECK(crdt_object_new(kind, NULL, &p->db));
+  crdt_object *da = p->da, *db = p->db;
   if (what == ADDS || what == BOTH || what == COLD)
-    for (size_t i = 0; i < k; i++) change(p->a, n + i, true);
+    for (size_t i = 0; i < k; i++) change(p->a, n + i, true, da);
   if (what == REMOVES || what == BOTH || what == COLD)
-    for (size_t i = 0; i < k; i++) change(p->a, i * 1000, false);
+    for (size_t i = 0; i < k; i++) change(p->a, i * 1000, false, da);
   if (what == BOTH || what == COLD) {
-    for (size_t i = 0; i < k; i++) change(p->b, 2 * n + i, true);
-    for (size_t i = 0; i < k; i++) change(p->b, i * 1000 + 500, false);
+    for (size_t i = 0; i < k; i++) change(p->b, 2 * n + i, true, db);
+    for (size_t i = 0; i < k; i++) change(p->b, i * 1000 + 500, false, db);
   }
+
   if (what == COLD) { /* B's session state is lost */
     crdt_sync_free(p->sb);
     CHECK(crdt_sync_new(p->b, &p->sb));
@@ -313,7 +338,10 @@ static void run_case(const char *name, int what, size_t n) {
     pair p = setup();
     prepare(&p, what, n);
     if (r == 0) {
-      minimal = diff_bytes(p.a, p.b) + diff_bytes(p.b, p.a);
+      if (kind == CRDT_TYPE_MAP) /* B held A's state before the changes */
+        minimal = (p.da ? blob_size(p.da) : 0) + (p.db ? blob_size(p.db) : 0);
+      else
+        minimal = diff_bytes(p.a, p.b) + diff_bytes(p.b, p.a);
       full = blob_size(p.a);
       ctx = context_size(p.a);
       double f[3];
@@ -367,4 +395,9 @@ void case_sync_orset(size_t n) {
 void case_sync_cart(size_t n) {
   kind = CRDT_TYPE_CART;
   run_all(n, "_cart");
+}
+
+void case_sync_map(size_t n) {
+  kind = CRDT_TYPE_MAP;
+  run_all(n, "_map");
 }

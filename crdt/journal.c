@@ -45,7 +45,6 @@ int crdt__journal_attach(crdt_object *o, crdt__jpin *pin,
   if (fresh) {
     if (!(j = crdt__calloc(m, 1, sizeof *j))) return CRDT_ENOMEM;
     j->id = crdt__sync_random();
-    j->values = o->type->tag == CRDT_TYPE_CART;
   }
   if (j->npins == j->pins_cap) {
     uint32_t cap = crdt__grow_cap(j->pins_cap, 4, j->npins + 1);
@@ -175,15 +174,10 @@ static int skip_one(crdt__journal *j, const crdt_allocator *m,
   return 0;
 }
 
-/* Digest terms of the dots an update adds and drops (all of one key). */
+/* Digest terms of the dots an update adds and drops (all of one key, K
+ * of which is `k`). */
 static void digest_op(crdt__journal *j, const crdt__replicas *from,
-                      const crdt__op *op) {
-  if (!j->digest_valid) return;
-  if (op->extra) { /* a write that supersedes other keys' dots */
-    j->digest_valid = false;
-    return;
-  }
-  const uint64_t k = crdt__digest_bytes(op->key, op->keylen);
+                      const crdt__op *op, uint64_t k) {
   j->live += op->nadd;
   j->live -= op->nseen;
   for (uint32_t i = 0; i < op->nadd + op->nseen; i++) {
@@ -196,21 +190,20 @@ static void digest_op(crdt__journal *j, const crdt__replicas *from,
   }
 }
 
-void crdt__journal_op(crdt_object *o, const crdt__replicas *from,
-                      const crdt__op *op) {
-  crdt__journal *j = o->journal;
-  const crdt_allocator *m = &o->mem;
-  digest_op(j, from, op);
+/* The open segment local updates go into, started when there is none;
+ * NULL when no session needs records now (the position was recorded
+ * without one) or when memory is short (the journal broke). */
+static crdt__jseg *local_segment(crdt__journal *j, const crdt_allocator *m) {
   if (!crdt__journal_wanted(j, 0)) {
     if (skip_one(j, m, 0)) crdt__journal_break(j, m);
-    return;
+    return NULL;
   }
   crdt__jseg *s = j->open ? &j->segs[j->nsegs - 1] : NULL;
   if (!s || !s->kept || s->end != j->pos ||
       s->bytes >= CRDT__JOURNAL_SEGMENT) {
     if (segs_reserve_one(j, m)) {
       crdt__journal_break(j, m);
-      return;
+      return NULL;
     }
     s = &j->segs[j->nsegs++];
     memset(s, 0, sizeof *s);
@@ -219,15 +212,85 @@ void crdt__journal_op(crdt_object *o, const crdt__replicas *from,
     s->kept = true;
     j->open = true;
   }
-  if (crdt__causal_record(&s->delta, m, from, op)) {
-    crdt__journal_break(j, m);
-    return;
-  }
-  size_t bytes = op->keylen + 4 + 4 * (size_t)op->nadd + 3 * (size_t)op->nseen;
+  return s;
+}
+
+/* A local record of about `bytes` joined into segment s. */
+static void local_recorded(crdt__journal *j, const crdt_allocator *m,
+                           crdt__jseg *s, size_t bytes) {
   s->bytes += bytes;
   j->bytes += bytes;
   s->end = ++j->pos;
   if (j->bytes > CRDT__JOURNAL_LIMIT) crdt__journal_trim(j, m);
+}
+
+void crdt__journal_op_at(crdt_object *o, const crdt__replicas *from,
+                         const crdt__key *path, uint32_t depth,
+                         const crdt__op *op) {
+  crdt__journal *j = o->journal;
+  const crdt_allocator *m = &o->mem;
+  if (j->digest_valid && op->extra) {
+    j->digest_valid = false; /* a write that supersedes other keys' dots */
+  } else if (j->digest_valid) {
+    const crdt__leaf at = {path, depth, {op->key, op->keylen, op->hash}};
+    digest_op(j, from, op, crdt__digest_leaf_key(&at));
+  }
+  crdt__jseg *s = local_segment(j, m);
+  if (!s) return;
+  if (crdt__causal_record_at(&s->delta, m, from, path, depth, op)) {
+    crdt__journal_break(j, m);
+    return;
+  }
+  size_t bytes = op->keylen + 4 + 4 * (size_t)op->nadd + 3 * (size_t)op->nseen;
+  for (uint32_t i = 0; i < depth; i++) bytes += path[i].len + 2;
+  local_recorded(j, m, s, bytes);
+}
+
+void crdt__journal_op(crdt_object *o, const crdt__replicas *from,
+                      const crdt__op *op) {
+  crdt__journal_op_at(o, from, NULL, 0, op);
+}
+
+/* The number of leaves of a tree (entries, for a flat store). */
+static size_t leaf_count(const crdt__store *s) {
+  size_t n = 0;
+  crdt__leaves it;
+  crdt__leaves_begin(&it, s, false);
+  while (crdt__leaves_next(&it)) n++;
+  return n;
+}
+
+/* Estimated encoded bytes of a delta: its keys and dots, and its context
+ * as dots (what a removal's delta mostly is). */
+static size_t delta_bytes(const crdt__causal *d) {
+  size_t n = 32 + 3 * (size_t)d->ctx.cloud.count;
+  crdt__leaves it;
+  crdt__leaves_begin(&it, &d->store, false);
+  for (const crdt__entry *e; (e = crdt__leaves_next(&it));)
+    n += e->keylen + 2 + 4 * (size_t)e->ndots + 2 * (size_t)it.depth;
+  return n;
+}
+
+void crdt__journal_delta(crdt_object *o, const crdt__causal *delta) {
+  crdt__journal *j = o->journal;
+  const crdt_allocator *m = &o->mem;
+  if (!delta) {
+    crdt__journal_break(j, m);
+    j->digest_valid = false;
+    return;
+  }
+  if (j->digest_valid) {
+    uint64_t digest, live;
+    crdt__digest_join(&crdt__dotted_cof(o)->c, delta, &digest, &live);
+    crdt__journal_digest_add(j, digest, live);
+  }
+  crdt__jseg *s = local_segment(j, m);
+  if (!s) return;
+  if (crdt__causal_join(&s->delta, m, delta)) {
+    crdt__journal_break(j, m);
+    return;
+  }
+  local_recorded(j, m, s, delta_bytes(delta));
 }
 
 void crdt__journal_merged(crdt_object *o, const crdt_object *src) {
@@ -245,7 +308,7 @@ void crdt__journal_merged(crdt_object *o, const crdt_object *src) {
     crdt__journal_break(j, m);
     return;
   }
-  crdt__journal_commit(j, m, &st, 0, 16 * (size_t)c->store.count + 32);
+  crdt__journal_commit(j, m, &st, 0, 16 * leaf_count(&c->store) + 32);
 }
 
 int crdt__journal_stage(crdt__journal *j, const crdt_allocator *m,
@@ -257,10 +320,7 @@ int crdt__journal_stage(crdt__journal *j, const crdt_allocator *m,
   if (!rc && st->keep) rc = crdt__causal_copy(&st->copy, m, delta);
   if (!rc && st->keep && unkeyed) {
     /* markers mean nothing in a delta that is not keyed */
-    crdt__store *s = &st->copy.store;
-    for (uint32_t n = s->count; n-- > 0;)
-      if (!s->entries[n].ndots) crdt__store_delete(s, m, &s->entries[n]);
-    crdt__store_tidy(s, m);
+    crdt__store_drop_markers(&st->copy.store, m);
     st->copy.keyed = false;
   }
   return rc;
@@ -366,9 +426,7 @@ uint64_t crdt__journal_digest(crdt__journal *j, const crdt__causal *c,
                               uint64_t *live) {
   if (!j->digest_valid) {
     j->digest = crdt__causal_digest(c);
-    j->live = 0;
-    for (uint32_t i = 0; i < c->store.count; i++)
-      j->live += c->store.entries[i].ndots;
+    j->live = crdt__store_dots(&c->store);
     j->digest_valid = true;
   }
   if (live) *live = j->live;

@@ -28,8 +28,9 @@
  * and counts merges, so a session can tell that nothing but its own peer
  * changed the object during a round.
  *
- * Hooks. Mutators call crdt__journal_op right before their infallible
- * apply step; crdt_object_merge calls crdt__journal_merged after a merge;
+ * Hooks. Mutators call crdt__journal_op (crdt__journal_op_at below nested
+ * keys, crdt__journal_delta for a delta built by hand) right before their
+ * infallible apply step; crdt_object_merge calls crdt__journal_merged after a merge;
  * crdt_object_free calls crdt__journal_destroy. Hooks never fail: a record
  * that cannot be made breaks the journal. The journal exists only while a
  * session is attached; otherwise obj->journal is NULL and hooks cost one
@@ -41,6 +42,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "route.h"
 #include "store.h"
 #include "type.h"
 
@@ -88,7 +90,6 @@ typedef struct crdt__journal {
   uint64_t live;     /* number of live dots */
   crdt__jpin **pins; /* one per attached session */
   uint32_t npins, pins_cap;
-  bool values; /* the object's dots carry values (cart) */
 } crdt__journal;
 
 /* The journal of a dot-based object, created on first use; `pin` is the
@@ -105,6 +106,16 @@ void crdt__journal_destroy(crdt_object *o);
  * is done. Never fails. */
 void crdt__journal_op(crdt_object *o, const crdt__replicas *from,
                       const crdt__op *op);
+/* The same for an update of a key below the nested keys path[0 .. depth)
+ * (the map; crdt__causal_record_at). */
+void crdt__journal_op_at(crdt_object *o, const crdt__replicas *from,
+                         const crdt__key *path, uint32_t depth,
+                         const crdt__op *op);
+/* Hook for an update that built its delta by hand (the map's register
+ * writes and field removes): `delta`, a keyed delta listing every key the
+ * update changes, is about to be joined into o (NULL: it could not be
+ * built; the journal breaks). Never fails. */
+void crdt__journal_delta(crdt_object *o, const crdt__causal *delta);
 /* Hook: src was merged into o (crdt_object_merge). Never fails. */
 void crdt__journal_merged(crdt_object *o, const crdt_object *src);
 

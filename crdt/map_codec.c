@@ -20,6 +20,7 @@
  */
 #include <string.h>
 
+#include "leaf.h"
 #include "map_impl.h"
 #include "sort.h"
 #include "wire_priv.h"
@@ -107,9 +108,7 @@ static void put_fields(put *p, const crdt__store *s) {
   crdt__free(m, sorted, s->count * sizeof *sorted);
 }
 
-static void map_encode(const crdt_object *o, crdt__wbuf *w) {
-  const crdt_map *map = (const crdt_map *)o;
-  const crdt__causal *c = &map->d.c;
+void crdt__map_put_body(crdt__wbuf *w, const crdt__causal *c) {
   const crdt_allocator *m = w->mem;
   ranking k;
   cloud_dot *cloud = NULL;
@@ -139,6 +138,10 @@ static void map_encode(const crdt_object *o, crdt__wbuf *w) {
   crdt__free(m, top, k.n * sizeof *top);
   crdt__free(m, cloud, c->ctx.cloud.count * sizeof *cloud);
   crdt__ranking_free(&k, m);
+}
+
+static void map_encode(const crdt_object *o, crdt__wbuf *w) {
+  crdt__map_put_body(w, &((const crdt_map *)o)->d.c);
 }
 
 static uint8_t map_wire_flags(const crdt_object *o) {
@@ -311,18 +314,18 @@ static int get_fields(get *g, crdt__store *s, uint32_t depth) {
   return 0;
 }
 
-/* Deletes the markers of a decoded delta that gets an owner (it becomes a
- * state), and the nested stores they leave empty. */
-static void drop_markers(crdt__store *s, const crdt_allocator *m) {
-  for (uint32_t n = s->count; n-- > 0;) { /* a delete moves the last entry */
-    crdt__entry *e = &s->entries[n];
-    if (crdt__entry_nested(e)) {
-      drop_markers(crdt__entry_child(e), m);
-      crdt__entry_refresh(e);
-    }
-    if (!e->ndots) crdt__store_delete(s, m, e);
-  }
-  crdt__store_tidy(s, m);
+int crdt__map_get_body(crdt__rbuf *r, const crdt_allocator *m,
+                       crdt__causal *c, bool keyed) {
+  get g = {r, c, m, keyed, NULL, 0, 0};
+  c->keyed = keyed;
+  int rc = crdt__wire_get_context(r, m, &c->ctx, &c->replicas, crdt__r_left(r));
+  if (!rc) rc = get_fields(&g, &c->store, 1);
+  if (!rc && crdt__r_left(r)) rc = CRDT_ETRAILING;
+  bool repeat = false; /* a dot is one event: it cannot be in two places */
+  if (!rc) rc = crdt__dots_repeat(g.seen, g.nseen, c->replicas.count, m, &repeat);
+  if (!rc && repeat) rc = CRDT_EORDER;
+  crdt__free(m, g.seen, g.cap * sizeof *g.seen);
+  return rc;
 }
 
 static int map_decode(crdt__rbuf *body, uint8_t flags, const char *replica,
@@ -334,26 +337,15 @@ static int map_decode(crdt__rbuf *body, uint8_t flags, const char *replica,
   if (rc) return rc;
   crdt__dotted *d = crdt__dotted_of(o);
   const crdt_allocator *m = &d->base.mem;
-  get g = {body, &d->c, m, (flags & CRDT__WIRE_FLAG_KEYED) != 0, NULL, 0, 0};
-  rc = crdt__wire_get_context(body, m, &d->c.ctx, &d->c.replicas,
-                              crdt__r_left(body));
-  if (!rc) rc = get_fields(&g, &d->c.store, 1);
-  if (!rc && crdt__r_left(body)) rc = CRDT_ETRAILING;
-  if (!rc && g.nseen) { /* a dot is one event: it cannot be in two places */
-    crdt__sort(g.seen, g.nseen, sizeof *g.seen, dot_cmp, NULL);
-    for (size_t i = 1; i < g.nseen && !rc; i++)
-      if (!dot_cmp(&g.seen[i - 1], &g.seen[i], NULL)) rc = CRDT_EORDER;
-  }
-  crdt__free(m, g.seen, g.cap * sizeof *g.seen);
-  d->c.keyed = g.keyed;
+  rc = crdt__map_get_body(body, m, &d->c, (flags & CRDT__WIRE_FLAG_KEYED) != 0);
   if (!rc && replica)
     rc = crdt__causal_replica(&d->c, m, replica, len, &d->self);
   if (rc) {
     crdt__dotted_destroy(o);
     return rc;
   }
-  if (replica && d->c.keyed) {
-    drop_markers(&d->c.store, m);
+  if (replica && d->c.keyed) { /* a delta that gets an owner: a state */
+    crdt__store_drop_markers(&d->c.store, m);
     d->c.keyed = false;
   }
   *out = o;

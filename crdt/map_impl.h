@@ -89,6 +89,18 @@ int crdt__map_lww_cmp(const crdt__replicas *r, const crdt__dv *a,
 bool crdt__map_lww_best(const crdt__replicas *r, const crdt__store *s,
                         crdt__dv *dot, const crdt__entry **value);
 
+/* The map's wire body (docs/format.md, "Map"): context, then the fields as
+ * a tree, for a state or a delta. For sync sessions, whose deltas and
+ * chunks are map bodies. */
+void crdt__map_put_body(struct crdt__wbuf *w, const crdt__causal *c);
+/* Decodes a body into the empty causal state c (freed by the caller, on
+ * error too), with every check of the map's decoder: canonical order,
+ * nesting at most CRDT_MAP_DEPTH_MAX deep, every dot in the context and in
+ * one place only, markers only when `keyed`; the body must end the input
+ * (CRDT_ETRAILING). */
+int crdt__map_get_body(struct crdt__rbuf *r, const crdt_allocator *m,
+                       crdt__causal *c, bool keyed);
+
 /* The map's value as JSON (see crdt_object_value_json). */
 int crdt__map_value_json(const crdt_object *o, crdt__text *t);
 

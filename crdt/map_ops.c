@@ -10,9 +10,16 @@
  * write drops the other values it sees; a field's remove drops everything
  * below it) build their delta by hand as a small keyed state that lists
  * every key they empty, then join it into the delta.
+ *
+ * While a sync session is attached, the object's journal (crdt/journal.h)
+ * gets the same record, right before the change: the operation below its
+ * path, or the hand-built delta (built for the journal alone when the
+ * caller asked for no delta). The journal never makes an update fail: a
+ * record it cannot make breaks it.
  */
 #include <string.h>
 
+#include "journal.h"
 #include "map_impl.h"
 
 /* What every update starts with. */
@@ -78,14 +85,17 @@ static int leaf_add(update *u, const crdt__key *nested, uint32_t depth,
              !(rc = crdt__store_reserve(s, m, 1))) {
     rc = crdt__store_key(s, m, leaf->bytes, leaf->len, &key);
   }
-  if (!rc && u->delta) {
+  if (!rc && (u->delta || d->base.journal)) { /* the op, for them */
     crdt__dv one;
     const bool seen = replace && e;
-    crdt__op op = {dot,  leaf->bytes, leaf->len, leaf->hash, &added, 1,
-                   seen ? crdt__entry_view(e, &one) : NULL,
-                   seen ? e->ndots : 0, NULL, NULL};
-    rc = crdt__causal_record_at(&u->delta->d.c, &u->delta->d.base.mem,
-                                &d->c.replicas, nested, depth, &op);
+    const crdt__op op = {dot,  leaf->bytes, leaf->len, leaf->hash, &added, 1,
+                         seen ? crdt__entry_view(e, &one) : NULL,
+                         seen ? e->ndots : 0, NULL, NULL};
+    if (u->delta)
+      rc = crdt__causal_record_at(&u->delta->d.c, &u->delta->d.base.mem,
+                                  &d->c.replicas, nested, depth, &op);
+    if (!rc && d->base.journal)
+      crdt__journal_op_at(&d->base, &d->c.replicas, nested, depth, &op);
   }
   if (rc) {
     crdt__store_key_drop(s, key, leaf->len);
@@ -121,14 +131,15 @@ static int leaf_remove(update *u, const crdt__key *nested, uint32_t depth,
   crdt__dot dot;
   int rc;
   if ((rc = crdt__dotted_next(d, &dot))) return rc;
-  if (u->delta) {
-    crdt__dv one;
-    crdt__op op = {dot,  leaf->bytes, leaf->len, leaf->hash, NULL, 0,
-                   crdt__entry_view(e, &one), e->ndots, NULL, NULL};
-    if ((rc = crdt__causal_record_at(&u->delta->d.c, &u->delta->d.base.mem,
-                                     &d->c.replicas, nested, depth, &op)))
-      return rc;
-  }
+  crdt__dv one;
+  const crdt__op op = {dot,  leaf->bytes, leaf->len, leaf->hash, NULL, 0,
+                       crdt__entry_view(e, &one), e->ndots, NULL, NULL};
+  if (u->delta &&
+      (rc = crdt__causal_record_at(&u->delta->d.c, &u->delta->d.base.mem,
+                                   &d->c.replicas, nested, depth, &op)))
+    return rc;
+  if (d->base.journal)
+    crdt__journal_op_at(&d->base, &d->c.replicas, nested, depth, &op);
   crdt__store_delete(s, m, e);
   crdt__store_tidy(s, m); /* the caller's key is no longer in use */
   crdt__ctx_add(&d->c.ctx, dot);
@@ -254,12 +265,18 @@ static int hand_seen(hand_delta *h, const crdt_allocator *m,
   return 0;
 }
 
-/* Joins the hand delta into the update's delta and frees it. */
-static int hand_end(hand_delta *h, const crdt_allocator *m, crdt_map *delta,
-                    int rc) {
-  if (!rc) {
-    crdt__route_settle(&h->r, m, false);
-    rc = crdt__causal_join(&delta->d.c, &delta->d.base.mem, &h->c);
+/* Hands over the hand delta, built with code `rc`, and frees it: joined
+ * into the update's delta (whose failure fails the update: returned), then
+ * recorded in the journal (a delta that could not be built breaks it).
+ * Called once every other fallible step of the update is done. */
+static int hand_end(hand_delta *h, update *u, int rc) {
+  const crdt_allocator *m = u->m;
+  if (!rc) crdt__route_settle(&h->r, m, false);
+  if (!rc && u->delta)
+    rc = crdt__causal_join(&u->delta->d.c, &u->delta->d.base.mem, &h->c);
+  if (!u->delta || !rc) { /* the update goes on */
+    if (u->d->base.journal) crdt__journal_delta(&u->d->base, rc ? NULL : &h->c);
+    rc = 0;
   }
   crdt__causal_free(&h->c, m);
   return rc;
@@ -300,8 +317,6 @@ static int register_write(update *u, const void *value, size_t len,
   crdt__entry *e = crdt__store_find(s, vk.bytes, vk.len, vk.hash);
   crdt__entry room = {0};
   const uint8_t *key = NULL;
-  hand_delta h;
-  bool hand = false;
   if (ndots && !(drop = crdt__alloc(m, crdt__mul(ndots, sizeof *drop)))) {
     rc = CRDT_ENOMEM;
     goto fail;
@@ -323,27 +338,24 @@ static int register_write(update *u, const void *value, size_t len,
     rc = crdt__store_key(s, m, vk.bytes, vk.len, &key);
   }
   if (rc) goto fail;
-  if (u->delta) {
-    hand = true;
-    if ((rc = hand_begin(&h, &d->c, m, u->k.keys, depth, dot))) goto fail;
-    crdt__store *hs = h.r.store[depth];
+  if (u->delta || d->base.journal) {
+    hand_delta h;
     crdt__entry *he;
-    if ((rc = crdt__store_insert(hs, m, vk.bytes, vk.len, vk.hash, &he)) ||
-        (rc = crdt__entry_add(he, m, added)))
-      goto fail;
-    for (uint32_t n = 0, at = 0; n < s->count; n++) {
+    rc = hand_begin(&h, &d->c, m, u->k.keys, depth, dot);
+    if (!rc && !(rc = crdt__store_insert(h.r.store[depth], m, vk.bytes, vk.len,
+                                         vk.hash, &he)))
+      rc = crdt__entry_add(he, m, added);
+    for (uint32_t n = 0, at = 0; n < s->count && !rc; n++) {
       const crdt__entry *x = &s->entries[n];
       bool any = false;
       for (uint32_t i = 0; i < x->ndots; i++) any |= drop[at + i];
       crdt__dv one;
-      if (any && (rc = hand_seen(&h, m, x, crdt__entry_view(x, &one),
-                                 x->ndots, &drop[at])))
-        goto fail;
+      if (any)
+        rc = hand_seen(&h, m, x, crdt__entry_view(x, &one), x->ndots,
+                       &drop[at]);
       at += x->ndots;
     }
-    rc = hand_end(&h, m, u->delta, 0);
-    hand = false;
-    if (rc) goto fail;
+    if ((rc = hand_end(&h, u, rc))) goto fail;
   }
 
   /* The change. Downwards, since a delete moves the last entry into the
@@ -387,7 +399,6 @@ static int register_write(update *u, const void *value, size_t len,
   return 0;
 
 fail:
-  if (hand) hand_end(&h, m, NULL, rc);
   crdt__free(m, drop, ndots * sizeof *drop);
   crdt__store_key_drop(s, key, vk.len);
   crdt__entry_shrink(&room, m);
@@ -459,11 +470,12 @@ int crdt_map_remove(crdt_map *map, crdt_path path, crdt_field_type type,
   crdt__dot dot;
   if (!e || !e->ndots) {
     rc = CRDT_ENOENT;
-  } else if (!(rc = crdt__dotted_next(d, &dot)) && delta) {
+  } else if (!(rc = crdt__dotted_next(d, &dot)) &&
+             (delta || d->base.journal)) {
     hand_delta h;
     rc = hand_begin(&h, &d->c, m, u.k.keys, depth, dot);
     if (!rc) rc = list_removed(&h, m, h.r.store[depth], e);
-    rc = hand_end(&h, m, delta, rc);
+    rc = hand_end(&h, &u, rc);
   }
   if (!rc) {
     crdt__store *s = r.store[depth];

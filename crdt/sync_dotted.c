@@ -1,23 +1,26 @@
 /*
- * Sync sessions for the dot-based types (OR-set, MV-register, cart): the
- * cold round's plan and its chunks, written and applied (see syncops.h for
- * the contract, docs/sync.md for the protocol; sync_drops.c resolves
- * removals and does the final context join).
+ * Sync sessions for the dot-based types (OR-set, MV-register, cart, flag,
+ * map): the cold round's plan and its chunks, written and applied (see
+ * syncops.h for the contract, docs/sync.md for the protocol; sync_drops.c
+ * resolves removals and does the final context join).
  *
- * A chunk lists keys with every live dot the sender holds for them, as a
- * keyed delta body (docs/format.md), its context exactly those dots. The
- * receiver knows which of them are new to it (outside its own HELLO
- * snapshot) and applies, per listed key, the join rule against the
- * sender's snapshot: its dots of the key that the sender has seen and does
- * not list die, the listed dots it has not seen arrive. Each chunk is
+ * Everything here works per leaf (src/leaf.h): a key of a flat store, or
+ * an entry holding dots at the end of a path of nested keys in the map. A
+ * chunk lists leaves with every live dot the sender holds for them, as a
+ * keyed delta body of the type (docs/format.md), its context exactly those
+ * dots. The receiver knows which of them are new to it (outside its own
+ * HELLO snapshot) and applies, per listed leaf, the join rule against the
+ * sender's snapshot: its dots of the leaf that the sender has seen and
+ * does not list die, the listed dots it has not seen arrive. Each chunk is
  * correct on its own: it adds only dots it carries and kills only dots the
- * sender has seen die, on its own keys.
+ * sender has seen die, on its own leaves.
  */
 #include <string.h>
 
 #include "digest.h"
-#include "sort.h"
 #include "dotted.h"
+#include "leaf.h"
+#include "sort.h"
 #include "sync_dotted.h"
 
 /* ---- digest, live count, summary ----------------------------------------- */
@@ -30,10 +33,7 @@ uint64_t crdt__sd_digest(crdt_object *o) {
 
 uint64_t crdt__sd_live(const crdt_object *o) {
   if (o->journal && o->journal->digest_valid) return o->journal->live;
-  const crdt__store *s = &crdt__dotted_cof(o)->c.store;
-  uint64_t n = 0;
-  for (uint32_t i = 0; i < s->count; i++) n += s->entries[i].ndots;
-  return n;
+  return crdt__store_dots(&crdt__dotted_cof(o)->c.store);
 }
 
 int crdt__sd_summary(const crdt_object *o, crdt__sctx *out) {
@@ -163,18 +163,50 @@ static int plan_dead(crdt__cold *k, const crdt_allocator *m,
   return rc;
 }
 
-/* One scan: the keys the peer lacks something of; the live dots inside
+/* Is o's state a tree (the map), so that plan keys are flat keys of
+ * leaves (src/leaf.h)? */
+static bool nested_type(const crdt_object *o) {
+  return crdt__sync_ops_of(o->type)->nested;
+}
+
+/* Appends leaf `at` to the plan. */
+static int plan_leaf(crdt__cold *k, const crdt_allocator *m, bool nested,
+                     const crdt__leaf *at) {
+  if (!nested) return crdt__cold_plan_key(k, m, at->key.bytes, at->key.len);
+  uint8_t small[256];
+  const size_t n = crdt__leaf_flat_size(at);
+  uint8_t *flat = n <= sizeof small ? small : crdt__alloc(m, n);
+  if (!flat) return CRDT_ENOMEM;
+  crdt__leaf_flat_put(at, flat);
+  int rc = crdt__cold_plan_key(k, m, flat, n);
+  if (flat != small) crdt__free(m, flat, n);
+  return rc;
+}
+
+/* The address of plan key i (path: room for the nested keys). */
+static int plan_leaf_get(const crdt__cold *k, uint32_t i, bool nested,
+                         crdt__key *path, crdt__leaf *at) {
+  const uint8_t *key = k->keys + k->offs[i];
+  const size_t len = k->offs[i + 1] - k->offs[i];
+  if (nested) return crdt__leaf_flat_get(key, len, path, at);
+  *at = (crdt__leaf){NULL, 0, {key, len, crdt__key_hash(key, len)}};
+  return 0;
+}
+
+/* One scan: the leaves the peer lacks something of; the live dots inside
  * both snapshots, as cells of the sketch or as a list (LIVE); and the live
  * dots the peer has not seen, to tell the dead ones apart. */
 int crdt__sd_plan(crdt__cold *k, const crdt_object *o) {
   const crdt__causal *c = &crdt__dotted_cof(o)->c;
   const crdt_allocator *m = &o->mem;
+  const bool nested = nested_type(o);
   crdt__sd_maps mp;
   crdt__u64set live = {0};
   int rc = crdt__sd_maps_make(&mp, k, &c->replicas, m);
   if (rc) return rc;
-  for (uint32_t n = 0; n < c->store.count && !rc; n++) {
-    const crdt__entry *e = &c->store.entries[n];
+  crdt__leaves it;
+  crdt__leaves_begin(&it, &c->store, false);
+  for (const crdt__entry *e; !rc && (e = crdt__leaves_next(&it));) {
     crdt__dv one;
     const crdt__dv *d = crdt__entry_view(e, &one);
     bool send = false;
@@ -193,8 +225,10 @@ int crdt__sd_plan(crdt__cold *k, const crdt_object *o) {
                        d[i].counter);
       }
     }
-    if (send && !rc)
-      rc = crdt__cold_plan_key(k, m, crdt__entry_key(e), e->keylen);
+    if (send && !rc) {
+      const crdt__leaf at = crdt__leaves_at(&it, e);
+      rc = plan_leaf(k, m, nested, &at);
+    }
   }
   if (!rc) rc = plan_dead(k, m, &live);
   if (!rc && !k->sketch)
@@ -206,10 +240,8 @@ int crdt__sd_plan(crdt__cold *k, const crdt_object *o) {
 
 /* ---- chunks ---------------------------------------------------------------- */
 
-/* Adds dot (id of `from` index `ri`, counter, value) to entry `e` of the
- * keyed delta t, and to its context. */
-int crdt__sd_put_dot(crdt__causal *t, const crdt_allocator *m, const char *key,
-                     size_t keylen, uint32_t hash, const crdt__replicas *from,
+int crdt__sd_put_dot(crdt__causal *t, const crdt_allocator *m,
+                     const crdt__leaf *at, const crdt__replicas *from,
                      uint32_t ri, uint64_t counter, int64_t value, bool store) {
   size_t len;
   const char *id = crdt__replicas_id(from, ri, &len);
@@ -217,9 +249,8 @@ int crdt__sd_put_dot(crdt__causal *t, const crdt_allocator *m, const char *key,
   int rc = crdt__causal_replica(t, m, id, len, &r);
   if (rc) return rc;
   if (store) {
-    crdt__entry *e = crdt__store_find(&t->store, key, keylen, hash);
-    if (!e && (rc = crdt__store_insert(&t->store, m, key, keylen, hash, &e)))
-      return rc;
+    crdt__entry *e;
+    if ((rc = crdt__leaf_make(t, m, at, &e))) return rc;
     crdt__dv dv = {counter, r, value};
     if ((rc = crdt__entry_add(e, m, dv))) return rc;
   }
@@ -227,18 +258,12 @@ int crdt__sd_put_dot(crdt__causal *t, const crdt_allocator *m, const char *key,
   return 0;
 }
 
-/* A key listed without a live dot (a marker), so its dots can be killed by
- * a keyed join. */
-static int put_key(crdt__causal *t, const crdt_allocator *m, const void *key,
-                   size_t len, uint32_t hash) {
-  if (crdt__store_find(&t->store, key, len, hash)) return 0;
-  crdt__entry *e;
-  return crdt__store_insert(&t->store, m, key, len, hash, &e);
-}
-
-/* Estimated encoded bytes of one entry of the chunk. */
-static size_t entry_bytes(const crdt__entry *e, bool values) {
-  return e->keylen + 5 + (size_t)e->ndots * (values ? 14 : 4);
+/* Estimated encoded bytes of one leaf of the chunk, its path included. */
+static size_t leaf_bytes(const crdt__leaf *at, const crdt__entry *e,
+                         bool values) {
+  size_t n = e->keylen + 5 + (size_t)e->ndots * (values ? 14 : 4);
+  for (uint32_t i = 0; i < at->depth; i++) n += at->path[i].len + 3;
+  return n;
 }
 
 /* Is dot d (an index of table r) in the snapshot s? */
@@ -256,15 +281,16 @@ static int build_chunk(crdt__cold *k, const crdt_object *o, size_t budget,
                        bool *more) {
   const crdt__causal *c = &crdt__dotted_cof(o)->c;
   const crdt_allocator *m = &o->mem;
+  const bool nested = nested_type(o);
   size_t est = 16;
   uint32_t i = k->next_key - k->ndead;
   int rc = 0;
   *more = false;
   for (; i < k->nkeys && rc == 0; i++) {
-    const uint8_t *key = k->keys + k->offs[i];
-    const size_t len = k->offs[i + 1] - k->offs[i];
-    const uint32_t hash = crdt__key_hash(key, len);
-    const crdt__entry *e = crdt__store_find(&c->store, key, len, hash);
+    crdt__key path[CRDT__DEPTH_MAX];
+    crdt__leaf at;
+    if ((rc = plan_leaf_get(k, i, nested, path, &at))) break;
+    const crdt__entry *e = crdt__leaf_find(&c->store, &at);
     if (!e || !e->ndots) continue; /* gone since the plan */
     crdt__dv one;
     const crdt__dv *d = crdt__entry_view(e, &one);
@@ -278,7 +304,7 @@ static int build_chunk(crdt__cold *k, const crdt_object *o, size_t budget,
     if (!fresh) continue; /* the peer has seen all of it by now */
     /* the entry, its dots in the chunk's context, and the ids that would
      * join the chunk's table */
-    size_t need = entry_bytes(e, values) + (size_t)e->ndots * 4;
+    size_t need = leaf_bytes(&at, e, values) + (size_t)e->ndots * 4;
     for (uint32_t j = 0; j < e->ndots; j++)
       if (crdt__replicas_find_rid(&t->replicas,
                                   c->replicas.by_index[d[j].replica]) ==
@@ -289,13 +315,10 @@ static int build_chunk(crdt__cold *k, const crdt_object *o, size_t budget,
       break;
     }
     est += need;
-    if ((rc = crdt__store_reserve(&t->store, m, 1))) break;
-    /* the key is copied before anything can move the entry */
     for (uint32_t j = 0; j < e->ndots && rc == 0; j++)
       if (snap_has(k->mine, &c->replicas, &d[j]))
-        rc = crdt__sd_put_dot(t, m, (const char *)key, len, hash,
-                              &c->replicas, d[j].replica, d[j].counter,
-                              d[j].value, true);
+        rc = crdt__sd_put_dot(t, m, &at, &c->replicas, d[j].replica,
+                              d[j].counter, d[j].value, true);
   }
   *used = i - (k->next_key - k->ndead);
   return rc;
@@ -344,7 +367,8 @@ static size_t scale(size_t b, size_t num, size_t den) {
 int crdt__sd_put_chunk(crdt__cold *k, const crdt_object *o, crdt__wbuf *w,
                        size_t budget, uint32_t *used) {
   const crdt_allocator *m = &o->mem;
-  const bool values = o->type->tag == CRDT_TYPE_CART;
+  /* the map's counter and LWW leaves carry values: estimated as if all did */
+  const bool values = o->type->tag == CRDT_TYPE_CART || nested_type(o);
   *used = 0;
   if (k->next_key < k->ndead) return put_dead(k, m, w, budget, used);
   if (k->next_key >= crdt__cold_items(k)) return 0;
@@ -388,12 +412,12 @@ int crdt__sd_put_chunk(crdt__cold *k, const crdt_object *o, crdt__wbuf *w,
   }
 }
 
-/* The entry of `key` in the change's delta, created as a marker. */
 int crdt__sd_change_key(crdt__change *ch, const crdt_allocator *m,
-                        const void *key, size_t len, uint32_t hash) {
+                        const crdt__leaf *at) {
   if ((ch->d.store.count == 0 && ch->d.store.cap == 0)) ch->d.keyed = true;
   ch->any = true;
-  return put_key(&ch->d, m, key, len, hash);
+  crdt__entry *e;
+  return crdt__leaf_make(&ch->d, m, at, &e);
 }
 
 /* ctx (indexes of `reps`) joined into (*into, its table). */
@@ -435,15 +459,17 @@ static int apply_dead(crdt__cold *k, const crdt_object *o, crdt__rbuf *body,
      * those it holds die here too, with their keys (a scan, only then). */
     if (!rc && k->changed_since) {
       const crdt__causal *c = &crdt__dotted_cof(o)->c;
-      for (uint32_t e = 0; e < c->store.count && !rc; e++) {
-        const crdt__entry *en = &c->store.entries[e];
+      crdt__leaves it;
+      crdt__leaves_begin(&it, &c->store, false);
+      for (const crdt__entry *en; !rc && (en = crdt__leaves_next(&it));) {
         crdt__dv one;
         const crdt__dv *d = crdt__entry_view(en, &one);
+        const crdt__leaf at = crdt__leaves_at(&it, en);
         for (uint32_t i = 0; i < en->ndots && !rc; i++)
           if (!snap_has(k->mine, &c->replicas, &d[i]) &&
               snap_has(&k->dead_in, &c->replicas, &d[i])) {
             crdt__dv dv = d[i];
-            rc = crdt__sd_change_kill(ch, m, c, en, &dv);
+            rc = crdt__sd_change_kill(ch, m, c, &at, &dv);
           }
       }
     }
@@ -464,19 +490,13 @@ int crdt__sd_apply_chunk(crdt__cold *k, const crdt_object *o, crdt__rbuf *body,
   crdt__causal t = {0};
   rc = crdt__sync_ops_of(o->type)->get_delta(body, m, &t, true);
   if (!rc && crdt__r_left(body)) rc = CRDT_ETRAILING;
-  for (uint32_t n = 0; n < t.store.count && rc == 0; n++) {
-    const crdt__entry *te = &t.store.entries[n];
-    const uint8_t *keyp = crdt__entry_key(te);
-    uint8_t keybuf[CRDT__KEY_INLINE];
-    const size_t len = te->keylen;
-    if (len <= CRDT__KEY_INLINE) { /* entries of ch->d move as keys arrive */
-      memcpy(keybuf, keyp, len);
-      keyp = keybuf;
-    }
-    const char *key = (const char *)keyp;
-    const uint32_t hash = crdt__key_hash(key, len);
-    if ((rc = crdt__sd_change_key(ch, m, key, len, hash))) break;
-    const crdt__entry *e = crdt__store_find(&c->store, key, len, hash);
+  crdt__leaves it;
+  crdt__leaves_begin(&it, &t.store, false);
+  /* t does not change in the loop: addresses into it stay valid */
+  for (const crdt__entry *te; rc == 0 && (te = crdt__leaves_next(&it));) {
+    const crdt__leaf at = crdt__leaves_at(&it, te);
+    if ((rc = crdt__sd_change_key(ch, m, &at))) break;
+    const crdt__entry *e = crdt__leaf_find(&c->store, &at);
     crdt__dv one, one2;
     const crdt__dv *td = crdt__entry_view(te, &one);
     const crdt__dv *od = e ? crdt__entry_view(e, &one2) : NULL;
@@ -494,8 +514,8 @@ int crdt__sd_apply_chunk(crdt__cold *k, const crdt_object *o, crdt__rbuf *body,
           held = true;
           value = od[j].value;
         }
-      rc = crdt__sd_put_dot(&ch->d, m, key, len, hash, &t.replicas,
-                            td[i].replica, td[i].counter, value, held);
+      rc = crdt__sd_put_dot(&ch->d, m, &at, &t.replicas, td[i].replica,
+                            td[i].counter, value, held);
     }
     /* this side's dots of the key that the sender has seen: in the context,
      * so the join drops those the sender does not list */
@@ -503,9 +523,8 @@ int crdt__sd_apply_chunk(crdt__cold *k, const crdt_object *o, crdt__rbuf *body,
       const crdt__rid *rid = c->replicas.by_index[od[j].replica];
       if (crdt__sd_in_sctx(k->peer, crdt__replicas_find_rid(&k->peer->r, rid),
                   od[j].counter))
-        rc = crdt__sd_put_dot(&ch->d, m, key, len, hash, &c->replicas,
-                              od[j].replica, od[j].counter, od[j].value,
-                              false);
+        rc = crdt__sd_put_dot(&ch->d, m, &at, &c->replicas, od[j].replica,
+                              od[j].counter, od[j].value, false);
     }
   }
   crdt__causal_free(&t, m);

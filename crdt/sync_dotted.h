@@ -6,6 +6,7 @@
 #ifndef CRDT_TYPES_SYNC_DOTTED_H
 #define CRDT_TYPES_SYNC_DOTTED_H
 
+#include "leaf.h"
 #include "syncops.h"
 
 /* How the object's replica indexes relate to the round's snapshots: per
@@ -29,17 +30,18 @@ static inline bool crdt__sd_in_sctx(const crdt__sctx *s, uint32_t idx,
 }
 
 /* Adds dot (id of `from` index `ri`, counter, value) to the context of the
- * keyed delta t, and to the entry of `key` when `store`. */
-int crdt__sd_put_dot(crdt__causal *t, const crdt_allocator *m, const char *key,
-                     size_t keylen, uint32_t hash, const crdt__replicas *from,
+ * keyed delta t, and to leaf `at` (made when absent) when `store`. */
+int crdt__sd_put_dot(crdt__causal *t, const crdt_allocator *m,
+                     const crdt__leaf *at, const crdt__replicas *from,
                      uint32_t ri, uint64_t counter, int64_t value, bool store);
-/* The entry of `key` in the change's delta, created as a marker. */
+/* Leaf `at` in the change's delta, created as a marker: listed, so that
+ * the join kills the dots of it the delta's context names. */
 int crdt__sd_change_key(crdt__change *ch, const crdt_allocator *m,
-                        const void *key, size_t len, uint32_t hash);
-/* Kills dot d of entry e (of state c) in the change: its key listed, the
+                        const crdt__leaf *at);
+/* Kills dot d of leaf `at` of state c in the change: the leaf listed, the
  * dot in the context but not in the store. */
 int crdt__sd_change_kill(crdt__change *ch, const crdt_allocator *m,
-                         const crdt__causal *c, const crdt__entry *e,
+                         const crdt__causal *c, const crdt__leaf *at,
                          const crdt__dv *d);
 /* ctx (indexes of `reps`) joined into (*into, its table). */
 int crdt__sd_join_ctx(crdt__ctx *into, crdt__replicas *into_reps,

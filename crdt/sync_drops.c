@@ -10,20 +10,18 @@
 
 /* ---- drops, sweep, final join --------------------------------------------- */
 
-/* Kills dot j of entry e (object o) in the change: its key listed, the dot
- * in the context but not in the store. A dot the change lists as live
- * (a chunk of a misbehaving peer said so) loses that. */
+/* Kills dot d of leaf `at` (of state c) in the change: the leaf listed,
+ * the dot in the context but not in the store. A dot the change lists as
+ * live (a chunk of a misbehaving peer said so) loses that. */
 int crdt__sd_change_kill(crdt__change *ch, const crdt_allocator *m,
-                         const crdt__causal *c, const crdt__entry *e,
+                         const crdt__causal *c, const crdt__leaf *at,
                          const crdt__dv *d) {
-  const uint8_t *keyp = crdt__entry_key(e);
-  const uint32_t hash = e->hash;
-  int rc = crdt__sd_change_key(ch, m, keyp, e->keylen, hash);
+  int rc = crdt__sd_change_key(ch, m, at);
   if (rc) return rc;
-  rc = crdt__sd_put_dot(&ch->d, m, (const char *)keyp, e->keylen, hash,
-                        &c->replicas, d->replica, d->counter, d->value, false);
+  rc = crdt__sd_put_dot(&ch->d, m, at, &c->replicas, d->replica, d->counter,
+                        d->value, false);
   if (rc) return rc;
-  crdt__entry *de = crdt__store_find(&ch->d.store, keyp, e->keylen, hash);
+  crdt__entry *de = crdt__leaf_find(&ch->d.store, at);
   size_t len;
   const char *id = crdt__replicas_id(&c->replicas, d->replica, &len);
   const uint32_t r = crdt__replicas_find(&ch->d.replicas, id, len);
@@ -55,8 +53,9 @@ static int drop_common(crdt__cold *k, const crdt_object *o,
   crdt__sd_maps mp;
   int rc = crdt__sd_maps_make(&mp, k, &c->replicas, m);
   if (rc) return rc;
-  for (uint32_t e = 0; e < c->store.count && !rc; e++) {
-    const crdt__entry *en = &c->store.entries[e];
+  crdt__leaves it;
+  crdt__leaves_begin(&it, &c->store, false);
+  for (const crdt__entry *en; !rc && (en = crdt__leaves_next(&it));) {
     crdt__dv one;
     const crdt__dv *d = crdt__entry_view(en, &one);
     for (uint32_t i = 0; i < en->ndots && !rc; i++) {
@@ -67,7 +66,8 @@ static int drop_common(crdt__cold *k, const crdt_object *o,
           !dead(k, mp.common[r], d[i].counter, user))
         continue;
       crdt__dv dv = d[i];
-      rc = crdt__sd_change_kill(ch, m, c, en, &dv);
+      const crdt__leaf at = crdt__leaves_at(&it, en);
+      rc = crdt__sd_change_kill(ch, m, c, &at, &dv);
     }
   }
   crdt__sd_maps_free(&mp, m);

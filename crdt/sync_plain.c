@@ -1,8 +1,8 @@
 /*
- * Sync sessions for the types without dots (see syncops.h): the counters,
- * whose summary is the vector of event counts (a round sends each replica
- * entry the peer's vector is behind on: O(replicas)), and the
- * LWW-register, which has no summary (a round compares digests and sends
+ * The per-type sync tables (see syncops.h), and the sessions of the types
+ * without dots: the counters, whose summary is the vector of event counts
+ * (a round sends each replica entry the peer's vector is behind on:
+ * O(replicas)), and the LWW-register, which has no summary (a round compares digests and sends
  * the register when they differ). Their chunks are ordinary state bodies
  * (docs/format.md), merged on arrival: any subset of entries is a valid
  * state, so every chunk is correct on its own.
@@ -13,6 +13,7 @@
 #include "crdt/lwwreg.h"
 #include "digest.h"
 #include "dotted.h"
+#include "map_impl.h"
 #include "syncops.h"
 
 /* ---- counters ------------------------------------------------------------ */
@@ -199,35 +200,56 @@ static int get_flag(crdt__rbuf *r, const crdt_allocator *m, crdt__causal *d,
   return 0;
 }
 
-#define DOTTED_OPS(name, is_cart, put, get)                                    \
+/* The map's deltas are map bodies: a tree, with every check of the map's
+ * decoder (crdt/map_codec.c). */
+static void put_map(crdt__wbuf *w, const crdt__causal *d) {
+  crdt__map_put_body(w, d);
+}
+static int get_map(crdt__rbuf *r, const crdt_allocator *m, crdt__causal *d,
+                   bool keyed) {
+  return crdt__map_get_body(r, m, d, keyed);
+}
+
+#define DOTTED_OPS(name, is_cart, is_nested, put, get)                         \
   const crdt__sync_ops crdt__sync_##name = {                                   \
-      &crdt__##name##_type, true,         is_cart,                             \
-      crdt__sd_digest,      crdt__sd_live, crdt__sd_summary,                   \
-      crdt__sd_plan,        crdt__sd_put_chunk, crdt__sd_apply_chunk,          \
-      put,                  get};
+      .type = &crdt__##name##_type,                                            \
+      .dotted = true,                                                          \
+      .values = is_cart,                                                       \
+      .nested = is_nested,                                                     \
+      .digest = crdt__sd_digest,                                               \
+      .live = crdt__sd_live,                                                   \
+      .summary = crdt__sd_summary,                                             \
+      .plan = crdt__sd_plan,                                                   \
+      .put_chunk = crdt__sd_put_chunk,                                         \
+      .apply_chunk = crdt__sd_apply_chunk,                                     \
+      .put_delta = put,                                                        \
+      .get_delta = get};
 
-DOTTED_OPS(orset, false, put_plain, get_plain)
-DOTTED_OPS(mvreg, false, put_plain, get_plain)
-DOTTED_OPS(cart, true, put_valued, get_valued)
-DOTTED_OPS(flag, false, put_plain, get_flag)
+DOTTED_OPS(orset, false, false, put_plain, get_plain)
+DOTTED_OPS(mvreg, false, false, put_plain, get_plain)
+DOTTED_OPS(cart, true, false, put_valued, get_valued)
+DOTTED_OPS(flag, false, false, put_plain, get_flag)
+DOTTED_OPS(map, false, true, put_map, get_map)
 
-const crdt__sync_ops crdt__sync_gcounter = {
-    &crdt__gcounter_type, false,         false,
-    counter_digest,       counter_live,  counter_summary,
-    counter_plan,         counter_put_chunk, plain_apply_chunk, NULL, NULL};
-const crdt__sync_ops crdt__sync_pncounter = {
-    &crdt__pncounter_type, false,        false,
-    counter_digest,        counter_live, counter_summary,
-    counter_plan,          counter_put_chunk, plain_apply_chunk, NULL, NULL};
-const crdt__sync_ops crdt__sync_lwwreg = {
-    &crdt__lwwreg_type, false,    false,       lww_digest,   lww_live,
-    lww_summary,        lww_plan, lww_put_chunk, plain_apply_chunk, NULL, NULL};
+#define PLAIN_OPS(name, prefix)                                                \
+  const crdt__sync_ops crdt__sync_##name = {                                   \
+      .type = &crdt__##name##_type,                                            \
+      .digest = prefix##_digest,                                               \
+      .live = prefix##_live,                                                   \
+      .summary = prefix##_summary,                                             \
+      .plan = prefix##_plan,                                                   \
+      .put_chunk = prefix##_put_chunk,                                         \
+      .apply_chunk = plain_apply_chunk};
+
+PLAIN_OPS(gcounter, counter)
+PLAIN_OPS(pncounter, counter)
+PLAIN_OPS(lwwreg, lww)
 
 const crdt__sync_ops *crdt__sync_ops_of(const crdt__type *t) {
   static const crdt__sync_ops *const all[] = {
       &crdt__sync_orset,    &crdt__sync_mvreg,     &crdt__sync_cart,
-      &crdt__sync_flag,
-      &crdt__sync_gcounter, &crdt__sync_pncounter, &crdt__sync_lwwreg};
+      &crdt__sync_flag,     &crdt__sync_map,       &crdt__sync_gcounter,
+      &crdt__sync_pncounter, &crdt__sync_lwwreg};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++)
     if (all[i]->type == t) return all[i];
   return NULL;

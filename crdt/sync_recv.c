@@ -183,20 +183,6 @@ int crdt__sync_establish(crdt_sync *s) {
 
 /* ---- applying a change ------------------------------------------------------ */
 
-/* Sums of the digest terms and dots of o's entries for the keys of d. */
-static void key_sums(const crdt__causal *c, const crdt__causal *d,
-                     uint64_t *digest, uint64_t *live) {
-  *digest = *live = 0;
-  for (uint32_t n = 0; n < d->store.count; n++) {
-    const crdt__entry *de = &d->store.entries[n];
-    const crdt__entry *e = crdt__store_find(&c->store, crdt__entry_key(de),
-                                            de->keylen, de->hash);
-    if (!e) continue;
-    *digest += crdt__digest_entry(e, &c->replicas, NULL);
-    *live += e->ndots;
-  }
-}
-
 /* Joins ch into the object, recording it in the journal (not keyed when
  * it holds context no key of it explains; `break_journal`: too big to
  * keep, the journal starts over instead). Atomic. */
@@ -216,8 +202,8 @@ static int apply(crdt_sync *s, crdt__change *ch, bool break_journal,
                                ch->record_unkeyed || !ch->d.keyed, &st);
   if (rc) return rc;
   const bool sums = s->j->digest_valid && ch->d.keyed;
-  uint64_t d0 = 0, l0 = 0, d1, l1;
-  if (sums) key_sums(c, &ch->d, &d0, &l0);
+  uint64_t digest = 0, live = 0;
+  if (sums) crdt__digest_join(c, &ch->d, &digest, &live);
   if ((rc = crdt__causal_join(c, m, &ch->d))) {
     crdt__journal_abort(s->j, m, &st);
     return rc;
@@ -226,8 +212,7 @@ static int apply(crdt_sync *s, crdt__change *ch, bool break_journal,
   s->j->merges++;
   s->own_applies++;
   if (sums) {
-    key_sums(c, &ch->d, &d1, &l1);
-    crdt__journal_digest_add(s->j, d1 - d0, l1 - l0);
+    crdt__journal_digest_add(s->j, digest, live);
   } else {
     crdt__journal_digest_forget(s->j);
   }

@@ -26,11 +26,10 @@
  * The per-type interface (crdt__sync_ops): a type provides its digest, its
  * summary, and the cold plan: which entries a peer lacks (plan), how one
  * chunk of them is written (put_chunk) and applied (apply_chunk). The
- * dot-based types share one implementation (sync_dotted.c), which also
- * does the sketch, the drops and the final context join; the counters and
- * the LWW-register have simple ones (sync_plain.c). A new type (the map)
- * implements the same table; its warm path reuses the journal when its
- * state is a crdt__causal.
+ * dot-based types, the map included, share one implementation
+ * (sync_dotted.c), which also does the sketch, the drops and the final
+ * context join, per leaf of the state's tree (src/leaf.h); the counters
+ * and the LWW-register have simple ones (sync_plain.c).
  */
 #ifndef CRDT_TYPES_SYNCOPS_H
 #define CRDT_TYPES_SYNCOPS_H
@@ -191,7 +190,10 @@ typedef struct crdt__change {
 typedef struct crdt__sync_ops {
   const crdt__type *type;
   bool dotted; /* a crdt__dotted: journal, sketch, drops, final join */
-  bool values; /* dots carry values (cart) */
+  bool values; /* every dot carries a value (cart); the map's counter and
+                * LWW leaves carry theirs, which its codec knows */
+  bool nested; /* the state is a tree (the map): the shared code works on
+                * its leaves (src/leaf.h), plan keys are flat keys */
   /* The digest (src/digest.h) and the number of live dots or entries. */
   uint64_t (*digest)(crdt_object *o);
   uint64_t (*live)(const crdt_object *o);
@@ -221,9 +223,8 @@ typedef struct crdt__sync_ops {
 const crdt__sync_ops *crdt__sync_ops_of(const crdt__type *t);
 
 extern const crdt__sync_ops crdt__sync_orset, crdt__sync_mvreg,
-    crdt__sync_flag,
-    crdt__sync_cart, crdt__sync_gcounter, crdt__sync_pncounter,
-    crdt__sync_lwwreg;
+    crdt__sync_flag, crdt__sync_cart, crdt__sync_map, crdt__sync_gcounter,
+    crdt__sync_pncounter, crdt__sync_lwwreg;
 
 /* ---- dot-based types (sync_dotted.c) --------------------------------- */
 

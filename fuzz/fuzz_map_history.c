@@ -10,7 +10,7 @@
  * every delta as one group equal to the join of the full states, and
  * identical bytes after encode/decode.
  *
- * Script (docs/verification.md has the same table):
+ * Script (docs/verification-map.md has the same table):
  *   byte 0        flags: bit 0 checks every reader on every field after
  *                 each step (else the updated field's)
  *   then commands, each an opcode byte `op` and its argument bytes;

@@ -10,7 +10,7 @@
  * and all must equal the model of every event.
  *
  * Script (docs/verification.md has the same table):
- *   byte 0   type: 1 + byte % 7 (gcounter .. lwwreg, flag)
+ *   byte 0   type: 1 + byte % 8 (gcounter .. lwwreg, flag, map)
  *   byte 1   replicas: 3 + byte % 3
  *   then steps of four bytes: op, i/j, arg (two bytes, little-endian)
  *     op % 8   0 update, 1 produce, 2 deliver, 3 drop, 4 restart,
@@ -35,7 +35,7 @@ void fuzz_fail(const char *what) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 2) return 0;
-  crdt_type type = (crdt_type)(1 + data[0] % 7);
+  crdt_type type = fuzz_type(data[0], 8);
   unsigned n = 3 + data[1] % 3;
   sworld *w = sworld_new(type, n, fuzz_fail);
   FUZZ_CHECK(w != NULL);

@@ -14,7 +14,8 @@
  *     full-state merge of the two.
  *
  * Input (docs/verification.md has the same table):
- *   byte 0  type: 1 + byte % 7 (gcounter .. lwwreg, flag)
+ *   byte 0  type: 1 + byte % 8 (gcounter .. lwwreg, flag, map; the same
+ *           type as 1 + byte % 7 below 7, so older seeds keep their meaning)
  *   byte 1  setup: updates per side 2 + (b & 7) * 3; ticks before the
  *           message (b >> 3) & 3; message cap 300 bytes when b & 0x20,
  *           else 64 KiB; B shares A's first updates when b & 0x40
@@ -94,12 +95,46 @@ static bool tick(crdt_sync *a, crdt_sync *b, queue *qa, queue *qb, size_t cap,
 
 /* ---- the replicas ---------------------------------------------------------- */
 
+/* Map update number i, a hash of i: a path of 1 to 3 names from two (so
+ * that fields collide, and a name is a map and a leaf at once), every field
+ * type, and seven in sixteen take something back: a decrement, an element
+ * remove, a disable, or a field remove (of a nested map, one in sixteen).
+ * `names` holds the path's storage. */
+static void map_update(crdt_update *u, crdt_bytes names[3], unsigned i) {
+  static const crdt_bytes NAMES[2] = {{"a", 1}, {"", 0}};
+  static const crdt_bytes ITEMS[3] = {
+      {"x", 1}, {"", 0}, {"a value longer than twelve bytes", 32}};
+  static const struct {
+    crdt_field_type type;
+    crdt_op op;
+  } KINDS[16] = {
+      {CRDT_FIELD_COUNTER, CRDT_OP_INC},   {CRDT_FIELD_COUNTER, CRDT_OP_INC},
+      {CRDT_FIELD_COUNTER, CRDT_OP_DEC},   {CRDT_FIELD_ORSET, CRDT_OP_ADD},
+      {CRDT_FIELD_ORSET, CRDT_OP_ADD},     {CRDT_FIELD_ORSET, CRDT_OP_REMOVE},
+      {CRDT_FIELD_MVREG, CRDT_OP_SET},     {CRDT_FIELD_MVREG, CRDT_OP_SET},
+      {CRDT_FIELD_LWWREG, CRDT_OP_SET},    {CRDT_FIELD_LWWREG, CRDT_OP_SET},
+      {CRDT_FIELD_FLAG, CRDT_OP_ENABLE},   {CRDT_FIELD_FLAG, CRDT_OP_DISABLE},
+      {CRDT_FIELD_ORSET, CRDT_OP_DELETE},  {CRDT_FIELD_COUNTER, CRDT_OP_DELETE},
+      {CRDT_FIELD_MVREG, CRDT_OP_DELETE},  {CRDT_FIELD_MAP, CRDT_OP_DELETE}};
+  uint64_t x = (i + 1) * UINT64_C(0x9E3779B97F4A7C15);
+  x ^= x >> 29;
+  const unsigned k = x & 15;
+  size_t depth = 1 + (x >> 4) % 3;
+  if (KINDS[k].type == CRDT_FIELD_MAP && depth == 3) depth = 2;
+  for (unsigned d = 0; d < 3; d++) names[d] = NAMES[(x >> (7 + d)) & 1];
+  u->path = (crdt_path){names, depth};
+  u->field = KINDS[k].type;
+  u->op = KINDS[k].op;
+  u->arg = ITEMS[(x >> 12) % 3];
+}
+
 /* Update number i at obj (errors such as removing what is not there are
  * fine: nothing changes). */
 static void update(crdt_object *obj, unsigned i) {
   char text[16];
   int len = snprintf(text, sizeof text, "e%u", i % 23);
   crdt_update u;
+  crdt_bytes names[3];
   memset(&u, 0, sizeof u);
   u.arg = (crdt_bytes){text, (size_t)len};
   u.n = 1 + i % 5;
@@ -114,6 +149,7 @@ static void update(crdt_object *obj, unsigned i) {
       u.op = CRDT_OP_ADD;
     break;
   case CRDT_TYPE_FLAG: u.op = i % 3 ? CRDT_OP_ENABLE : CRDT_OP_DISABLE; break;
+  case CRDT_TYPE_MAP: map_update(&u, names, i); break;
   default: u.op = CRDT_OP_SET; break;
   }
   (void)crdt_object_update(obj, &u, NULL);
@@ -174,7 +210,7 @@ static uint8_t *hostile(const crdt_sync *a, const crdt_sync *b, uint8_t mode,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 3) return 0;
-  crdt_type type = (crdt_type)(1 + data[0] % 7);
+  crdt_type type = fuzz_type(data[0], 8);
   uint8_t setup = data[1], mode = data[2];
   unsigned updates = 2 + (setup & 7) * 3, before = (setup >> 3) & 3;
   size_t cap = setup & 0x20 ? 300 : 65536;

@@ -320,7 +320,8 @@ static int level_prepare(join_run *run, level *lv) {
       scratch_n = e1->ndots;
   }
   run->common += common;
-  run->scratch_n = scratch_n;
+  /* the nested levels prepared above may have raised it: keep the largest */
+  if (scratch_n > run->scratch_n) run->scratch_n = scratch_n;
   lv->new_keys = new_keys;
   if ((rc = crdt__store_reserve(dst, m, new_keys))) goto fail;
   lv->nvisited = old_count + new_keys;

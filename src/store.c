@@ -426,14 +426,47 @@ int crdt__entry_ptr_cmp(const void *a, const void *b, const void *ctx) {
   return (x->keylen > y->keylen) - (x->keylen < y->keylen);
 }
 
+/* An entry with the first 16 bytes of its key as two big-endian numbers
+ * (zeros past the key's end): different numbers order their keys as
+ * crdt__entry_ptr_cmp does, so the sort compares bytes only on a tie,
+ * which keys of up to 16 bytes rarely make. */
+typedef struct prefixed {
+  uint64_t hi, lo;
+  const crdt__entry *e;
+} prefixed;
+
+static int prefixed_cmp(const void *a, const void *b, const void *ctx) {
+  const prefixed *x = a, *y = b;
+  if (x->hi != y->hi) return x->hi < y->hi ? -1 : 1;
+  if (x->lo != y->lo) return x->lo < y->lo ? -1 : 1;
+  return crdt__entry_ptr_cmp(&x->e, &y->e, ctx);
+}
+
+static uint64_t key_word(const uint8_t *k, uint32_t len, uint32_t from) {
+  uint64_t v = 0;
+  for (uint32_t i = from; i < from + 8; i++) v = v << 8 | (i < len ? k[i] : 0);
+  return v;
+}
+
 int crdt__store_sorted(const crdt__store *s, const crdt_allocator *m,
                        const crdt__entry ***out) {
   *out = NULL;
   if (!s->count) return 0;
   const crdt__entry **list = crdt__alloc(m, crdt__mul(s->count, sizeof *list));
-  if (!list) return CRDT_ENOMEM;
-  for (uint32_t n = 0; n < s->count; n++) list[n] = &s->entries[n];
-  crdt__sort(list, s->count, sizeof *list, crdt__entry_ptr_cmp, NULL);
+  prefixed *p = crdt__alloc(m, crdt__mul(s->count, sizeof *p));
+  if (!list || !p) {
+    crdt__free(m, list, s->count * sizeof *list);
+    crdt__free(m, p, s->count * sizeof *p);
+    return CRDT_ENOMEM;
+  }
+  for (uint32_t n = 0; n < s->count; n++) {
+    const crdt__entry *e = &s->entries[n];
+    const uint8_t *k = crdt__entry_key(e);
+    p[n] = (prefixed){key_word(k, e->keylen, 0), key_word(k, e->keylen, 8), e};
+  }
+  crdt__sort(p, s->count, sizeof *p, prefixed_cmp, NULL);
+  for (uint32_t n = 0; n < s->count; n++) list[n] = p[n].e;
+  crdt__free(m, p, s->count * sizeof *p);
   *out = list;
   return 0;
 }

@@ -3,7 +3,9 @@
  * from its description with XXH3 directly; equal states have equal
  * digests whatever the order they were built in or the replica table
  * order; one dot more, less, moved to another key or carrying another
- * value changes it; markers and the context do not count; counters.
+ * value changes it; markers and the context do not count; counters; the
+ * map's leaves below their paths; and the change a keyed join makes,
+ * predicted before it (crdt__digest_join).
  */
 #include <stdarg.h>
 #include <setjmp.h>
@@ -16,24 +18,34 @@
 #include <cmocka.h>
 #include <xxhash.h>
 
-#include "digest.h"
+#include "crdt/crdt.h"
 #include "causal.h"
+#include "digest.h"
+#include "dotted.h"
+#include "map_gen.h"
 #include "testutil.h"
 
 static void le(uint8_t *p, uint64_t v) {
   for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
-/* The term of a dot, straight from the definition in digest.h. */
-static uint64_t term(const char *key, const char *id, uint64_t counter,
-                     int64_t value) {
+/* The term of a dot, straight from the definition in digest.h, with K of
+ * its key given. */
+static uint64_t dot_term(uint64_t k, const char *id, uint64_t counter,
+                         int64_t value) {
   uint8_t b[40];
   memcpy(b, "DOTv1\0\0\0", 8);
-  le(b + 8, XXH3_64bits(key, strlen(key)));
+  le(b + 8, k);
   le(b + 16, XXH3_64bits(id, strlen(id)));
   le(b + 24, counter);
   le(b + 32, (uint64_t)value);
   return XXH3_64bits(b, sizeof b);
+}
+
+/* The same for a key of a flat store: K = XXH3 of its bytes. */
+static uint64_t term(const char *key, const char *id, uint64_t counter,
+                     int64_t value) {
+  return dot_term(XXH3_64bits(key, strlen(key)), id, counter, value);
 }
 
 static void test_digest_matches_the_definition(void **state) {
@@ -156,6 +168,80 @@ static void test_digest_counters(void **state) {
   crdt__pervec_free(&b, m);
 }
 
+/* The map's leaves: K of a leaf below nested keys p1 .. pn is XXH3 of the
+ * leaf's key seeded with the chain S(i) = XXH3(pi, seed S(i-1)), S(0) = 0;
+ * a root field's K is plain XXH3 (seed 0). Field keys are the type byte
+ * and the name (crdt/map_impl.h). */
+static void test_digest_map_leaves_follow_the_definition(void **state) {
+  (void)state;
+  crdt_map *m;
+  assert_int_equal(crdt_map_new("r", &m), 0);
+  assert_int_equal(crdt_map_counter_inc(m, CRDT_PATH("c"), 7, NULL), 0);
+  assert_int_equal(crdt_map_counter_dec(m, CRDT_PATH("a", "b"), 3, NULL), 0);
+  assert_int_equal(crdt_map_orset_add(m, CRDT_PATH("a", "s"), "x", 1, NULL), 0);
+  const uint64_t s_a = XXH3_64bits_withSeed("\x06" "a", 2, 0);
+  const uint64_t s_as = XXH3_64bits_withSeed("\x02" "s", 2, s_a);
+  const uint64_t want = dot_term(XXH3_64bits("\x01" "c", 2), "r", 1, 7) +
+                        dot_term(XXH3_64bits_withSeed("\x01" "b", 2, s_a), "r",
+                                 2, -3) +
+                        dot_term(XXH3_64bits_withSeed("x", 1, s_as), "r", 3, 0);
+  const crdt__causal *c = &crdt__dotted_cof(crdt_map_object(m))->c;
+  assert_true(crdt__causal_digest(c) == want);
+  crdt_map_free(m);
+}
+
+/* crdt__digest_join predicts what a join of a keyed delta does to the
+ * digest and the live count: random flat and nested states and deltas
+ * (adds, removals, register writes, field removes, seen and unseen dots),
+ * against the scans before and after the join. */
+static void test_digest_join_predicts_the_join(void **state) {
+  (void)state;
+  tu_rng rng = {99};
+  const crdt_allocator *m = crdt__mem_default();
+  for (int trial = 0; trial < 300; trial++) {
+    const bool nested = trial % 2;
+    const crdt_type type = nested ? CRDT_TYPE_MAP : CRDT_TYPE_CART;
+    crdt_object *a, *b, *d;
+    assert_int_equal(crdt_object_new(type, "a", &a), 0);
+    assert_int_equal(crdt_object_new(type, "b", &b), 0);
+    assert_int_equal(crdt_object_new(type, NULL, &d), 0);
+    for (int side = 0; side < 3; side++) {
+      unsigned n = tu_below(&rng, 30);
+      for (unsigned i = 0; i < n; i++) {
+        crdt_object *o = side == 1 ? a : b;
+        crdt_object *delta = side == 2 ? d : NULL;
+        if (nested) {
+          (void)tu_map_random_update(o, &rng, delta);
+        } else {
+          char key[8];
+          int len = snprintf(key, sizeof key, "k%u", tu_below(&rng, 12));
+          crdt_cart *cart = crdt_object_cart(o);
+          crdt_cart *dc = delta ? crdt_object_cart(delta) : NULL;
+          if (tu_below(&rng, 3))
+            (void)crdt_cart_add(cart, key, (size_t)len, 1 + tu_below(&rng, 4),
+                                dc);
+          else
+            (void)crdt_cart_remove(cart, key, (size_t)len, dc);
+        }
+      }
+      if (side == 0) assert_int_equal(crdt_object_merge(a, b), 0);
+    }
+    crdt__causal *ca = &crdt__dotted_of(a)->c;
+    const crdt__causal *cd = &crdt__dotted_cof(d)->c;
+    assert_true(cd->keyed);
+    uint64_t digest, live;
+    crdt__digest_join(ca, cd, &digest, &live);
+    const uint64_t before = crdt__causal_digest(ca);
+    const uint64_t live_before = crdt__store_dots(&ca->store);
+    assert_int_equal(crdt__causal_join(ca, m, cd), 0);
+    assert_true(crdt__causal_digest(ca) - before == digest);
+    assert_true(crdt__store_dots(&ca->store) - live_before == live);
+    crdt_object_free(a);
+    crdt_object_free(b);
+    crdt_object_free(d);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_digest_matches_the_definition),
@@ -163,6 +249,8 @@ int main(void) {
       cmocka_unit_test(test_digest_one_dot_changes_it),
       cmocka_unit_test(test_digest_is_a_sum_over_dots),
       cmocka_unit_test(test_digest_counters),
+      cmocka_unit_test(test_digest_map_leaves_follow_the_definition),
+      cmocka_unit_test(test_digest_join_predicts_the_join),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <xxhash.h>
 
 #include "crdt/crdt.h"
 #include "map_check.h"
@@ -86,6 +87,37 @@ static void test_map_encode_delta_of_markers_only(void **state) {
   crdt_map_free(d);
 }
 
+/* format.md, "Map": one dot in two leaves (one event in two places) is
+ * CRDT_EORDER. Counters a (dot A:1) and b (dot A:2), encoded; a's dot is
+ * then rewritten to A:2 (its `below` from 1 to 0) and the checksum made
+ * right: the decoder, which finds repeats with a counting pass and a
+ * bitmap (src/sort.h), rejects it. */
+static void test_map_decode_one_dot_in_two_leaves_is_eorder(void **state) {
+  (void)state;
+  crdt_map *a = mc_new_map("A");
+  assert_int_equal(crdt_map_counter_inc(a, CRDT_PATH("a"), 1, NULL), 0);
+  assert_int_equal(crdt_map_counter_inc(a, CRDT_PATH("b"), 1, NULL), 0);
+  size_t n = 0;
+  assert_int_equal(crdt_encode(crdt_map_object(a), NULL, 0, &n), CRDT_ENOSPC);
+  uint8_t *b = malloc(n);
+  assert_int_equal(crdt_encode(crdt_map_object(a), b, n, &n), 0);
+  /* field a: head (1 << 3 | counter), "a", 1 dot: rank 0, below 1, +1 */
+  const uint8_t field_a[] = {0x09, 'a', 1, 0, 1, 2};
+  uint8_t *at = NULL;
+  for (size_t i = 0; i + sizeof field_a <= n - 8 && !at; i++)
+    if (!memcmp(b + i, field_a, sizeof field_a)) at = b + i;
+  assert_non_null(at);
+  crdt_object *o;
+  assert_int_equal(crdt_decode(b, n, NULL, &o), 0); /* as encoded: valid */
+  crdt_object_free(o);
+  at[4] = 0; /* below 0: the counter A:2, b's dot */
+  const uint64_t sum = XXH3_64bits(b, n - 8);
+  for (int i = 0; i < 8; i++) b[n - 8 + i] = (uint8_t)(sum >> (8 * i));
+  assert_int_equal(crdt_decode(b, n, NULL, &o), CRDT_EORDER);
+  free(b);
+  crdt_map_free(a);
+}
+
 /* map.h: crdt_map_counter_value returns CRDT_ERANGE with the value clamped
  * when the exact sum is outside int64 (two replicas each near INT64_MAX);
  * it returned 0 with the clamped value. The exact sum still counts: one
@@ -119,6 +151,45 @@ static void test_map_counter_value_out_of_range_is_erange(void **state) {
   crdt_map_free(b);
   crdt_map_free(c);
   crdt_map_free(d);
+}
+
+/* Found by fuzz_sync_history on the map and by CI's map_history run
+ * (crash-8ead57e8: an OR-set element with 10 dots on each side): a join
+ * sizes one scratch buffer for the largest dot list it intersects (more
+ * than 64 dot pairs), over every level; a level kept its own running maximum and wrote it back after
+ * its nested levels had raised it, so a large list below the root got a
+ * NULL (or short) buffer: memset(NULL) and writes past the end. Counter
+ * changes keep a dot each, so one field below a map is enough. */
+static void test_map_merge_large_dot_lists_below_the_root(void **state) {
+  (void)state;
+  crdt_map *a = mc_new_map("A");
+  crdt_path p = CRDT_PATH("u", "n"), q = CRDT_PATH("u", "m", "n");
+  for (int i = 0; i < 10; i++) {
+    assert_int_equal(crdt_map_counter_inc(a, p, 1, NULL), 0);
+    assert_int_equal(crdt_map_counter_inc(a, q, 1, NULL), 0);
+  }
+  crdt_map *b = mc_new_map("B");
+  assert_int_equal(crdt_map_merge(b, a), 0);
+  for (int i = 0; i < 10; i++) {
+    assert_int_equal(crdt_map_counter_inc(b, p, 2, NULL), 0);
+    assert_int_equal(crdt_map_counter_inc(b, q, 2, NULL), 0);
+  }
+  assert_int_equal(crdt_map_counter_inc(a, p, 1, NULL), 0);
+  assert_int_equal(crdt_map_counter_inc(a, q, 1, NULL), 0);
+  crdt_map *c;
+  assert_int_equal(crdt_map_copy(b, &c), 0);
+  assert_int_equal(crdt_map_merge(a, b), 0); /* 11 x 20 dots at each */
+  assert_int_equal(crdt_map_merge(c, a), 0); /* 20 x 22 */
+  int64_t v = 0;
+  assert_int_equal(crdt_map_counter_value(a, p, &v), 0);
+  assert_true(v == 31);
+  assert_int_equal(crdt_map_counter_value(a, q, &v), 0);
+  assert_true(v == 31);
+  assert_true(crdt_map_equal(a, c));
+  mc_assert_round_trip(a);
+  crdt_map_free(a);
+  crdt_map_free(b);
+  crdt_map_free(c);
 }
 
 /* ---- the anchors' bugs --------------------------------------------------- */
@@ -454,7 +525,9 @@ static void test_map_known_issue_equal_context_unequal_state(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_map_encode_delta_of_markers_only),
+      cmocka_unit_test(test_map_decode_one_dot_in_two_leaves_is_eorder),
       cmocka_unit_test(test_map_counter_value_out_of_range_is_erange),
+      cmocka_unit_test(test_map_merge_large_dot_lists_below_the_root),
       cmocka_unit_test(
           test_map_riak_dt_98_counter_inc_concurrent_with_remove_reads_2),
       cmocka_unit_test(test_map_rust_crdts_counter_divergence_units_mismatch),

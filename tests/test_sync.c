@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "crdt/crdt.h"
+#include "map_gen.h"
 #include "syncpump.h"
 #include "testutil.h"
 
@@ -89,16 +90,22 @@ static void random_update(crdt_object *o, tu_rng *rng, uint64_t *clock) {
   case CRDT_TYPE_FLAG:
     u.op = tu_below(rng, 3) ? CRDT_OP_ENABLE : CRDT_OP_DISABLE;
     break;
-  case CRDT_TYPE_MAP: break; /* no sessions on maps yet */
+  case CRDT_TYPE_MAP: {
+    tu_map_update mu;
+    tu_map_random(&mu, rng, 3);
+    u = mu.u;
+    int rc = crdt_object_update(o, &u, NULL);
+    assert_true(rc == 0 || rc == CRDT_ENOENT);
+    return;
+  }
   }
   int rc = crdt_object_update(o, &u, NULL);
   assert_true(rc == 0 || rc == CRDT_ENOENT);
 }
 
-static const crdt_type all_types[] = {CRDT_TYPE_GCOUNTER, CRDT_TYPE_PNCOUNTER,
-                                      CRDT_TYPE_ORSET,    CRDT_TYPE_MVREG,
-                                      CRDT_TYPE_CART,     CRDT_TYPE_LWWREG,
-                                      CRDT_TYPE_FLAG};
+static const crdt_type all_types[] = {
+    CRDT_TYPE_GCOUNTER, CRDT_TYPE_PNCOUNTER, CRDT_TYPE_ORSET, CRDT_TYPE_MVREG,
+    CRDT_TYPE_CART,     CRDT_TYPE_LWWREG,    CRDT_TYPE_FLAG,  CRDT_TYPE_MAP};
 
 /* Every type: random concurrent histories, synced again and again through
  * the same sessions (cold first, warm after), with caps from tiny to large,

@@ -1,6 +1,7 @@
 /*
  * Sync sessions against the reference models (tests/support/syncworld.h):
- * random histories over 3 to 5 replicas of every type, each pair of
+ * random histories over 3 to 5 replicas of every type (the map against
+ * its own model, tests/support/map_model.h), each pair of
  * replicas joined by a pair of sessions, with concurrent updates and
  * messages lost, duplicated and delivered out of order, sessions restarted,
  * saved and restored, or forgotten, replicas reloaded from their encoding
@@ -76,6 +77,7 @@ static void test_sync_model_mvreg(void **state) { (void)state; run_type(CRDT_TYP
 static void test_sync_model_cart(void **state) { (void)state; run_type(CRDT_TYPE_CART); }
 static void test_sync_model_lwwreg(void **state) { (void)state; run_type(CRDT_TYPE_LWWREG); }
 static void test_sync_model_flag(void **state) { (void)state; run_type(CRDT_TYPE_FLAG); }
+static void test_sync_model_map(void **state) { (void)state; run_type(CRDT_TYPE_MAP); }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
@@ -86,6 +88,7 @@ int main(void) {
       cmocka_unit_test(test_sync_model_cart),
       cmocka_unit_test(test_sync_model_lwwreg),
       cmocka_unit_test(test_sync_model_flag),
+      cmocka_unit_test(test_sync_model_map),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,9 @@
  * receive of that exchange is run again with allocation k failing, for
  * every k. A failed call must return CRDT_ENOMEM and leave both objects
  * exactly as they were (canonical encoding and text), and the sync must
- * still finish afterwards, with equal states and nothing leaked.
+ * still finish afterwards, with equal states and nothing leaked. The map's
+ * changes are on nested fields of every type, with element, field and
+ * nested-map removes on both sides (map_update).
  */
 #include <stdarg.h>
 #include <setjmp.h>
@@ -40,10 +42,52 @@ typedef struct world {
 
 static crdt_type current;
 
+/* Map update i: below user "u<i / 6 % 3>" (u2 a long name), field i % 6 of
+ *   0 counter "hits", 1 or-set "tags", 2 MV-register "name",
+ *   3 LWW-register "cfg"/"when", 4 flag "cfg"/"on", 5 counter "cfg"/"n";
+ * kind 0 changes it (inc, add, set, enable), kind 1 takes back (dec,
+ * element remove, set, disable), kind 2 removes the field (for field 5 the
+ * whole map "cfg"). `names` holds the path's storage. */
+static void map_update(crdt_update *u, crdt_bytes names[3], int i, int kind) {
+  static const char *const users[] = {
+      "u0", "u1",
+      "u2, a name too long for the 64-byte key buffer of the map's decoder"};
+  static const char *const elems[] = {"e0", "e1"};
+  static const struct {
+    crdt_field_type type;
+    const char *name, *leaf; /* leaf: below "cfg" */
+    crdt_op ops[2];
+  } fields[6] = {
+      {CRDT_FIELD_COUNTER, "hits", NULL, {CRDT_OP_INC, CRDT_OP_DEC}},
+      {CRDT_FIELD_ORSET, "tags", NULL, {CRDT_OP_ADD, CRDT_OP_REMOVE}},
+      {CRDT_FIELD_MVREG, "name", NULL, {CRDT_OP_SET, CRDT_OP_SET}},
+      {CRDT_FIELD_LWWREG, "cfg", "when", {CRDT_OP_SET, CRDT_OP_SET}},
+      {CRDT_FIELD_FLAG, "cfg", "on", {CRDT_OP_ENABLE, CRDT_OP_DISABLE}},
+      {CRDT_FIELD_COUNTER, "cfg", "n", {CRDT_OP_INC, CRDT_OP_INC}},
+  };
+  const int f = i % 6;
+  const char *user = users[i / 6 % 3], *elem = elems[i / 6 % 2];
+  names[0] = (crdt_bytes){user, strlen(user)};
+  names[1] = (crdt_bytes){fields[f].name, strlen(fields[f].name)};
+  size_t depth = 2;
+  if (fields[f].leaf)
+    names[depth++] = (crdt_bytes){fields[f].leaf, strlen(fields[f].leaf)};
+  u->path = (crdt_path){names, depth};
+  u->field = fields[f].type;
+  u->op = kind < 2 ? fields[f].ops[kind] : CRDT_OP_DELETE;
+  if (u->op == CRDT_OP_ADD || u->op == CRDT_OP_REMOVE)
+    u->arg = (crdt_bytes){elem, strlen(elem)};
+  if (f == 5 && kind == 2) { /* the nested map */
+    u->path.depth = 2;
+    u->field = CRDT_FIELD_MAP;
+  }
+}
+
 static void update(crdt_object *o, int i, int kind) {
   char key[8];
   snprintf(key, sizeof key, "k%d", i % 7);
   crdt_update u;
+  crdt_bytes names[3];
   memset(&u, 0, sizeof u);
   u.arg = (crdt_bytes){key, strlen(key)};
   u.n = 1 + (uint64_t)(i % 3);
@@ -58,10 +102,12 @@ static void update(crdt_object *o, int i, int kind) {
     break;
   case CRDT_TYPE_LWWREG: u.op = CRDT_OP_SET; break;
   case CRDT_TYPE_FLAG: u.op = kind ? CRDT_OP_DISABLE : CRDT_OP_ENABLE; break;
-  case CRDT_TYPE_MAP: break; /* no sessions on maps yet */
+  case CRDT_TYPE_MAP: map_update(&u, names, i, kind); break;
   }
   int rc = crdt_object_update(o, &u, NULL);
   assert_true(rc == 0 || rc == CRDT_ENOENT || rc == CRDT_ESTALE);
+  /* every map change, removes included, finds its field (61 excepted) */
+  if (current == CRDT_TYPE_MAP && i != 61) assert_int_equal(rc, 0);
 }
 
 /* Replicas "a" and "b" with shared history and concurrent changes. */
@@ -138,6 +184,8 @@ static void phase_prepare(world *w, int phase) {
   if (phase >= 1) {
     update(w->o[0], 60, 0);
     update(w->o[1], 61, 1);
+    /* the map's 61 finds no element to remove: remove a field instead */
+    if (current == CRDT_TYPE_MAP && phase == 1) update(w->o[1], 66, 2);
   }
   if (phase == 2) {
     crdt_sync_free(w->s[1]);
@@ -249,6 +297,7 @@ static void test_sync_oom_mvreg(void **state) { (void)state; check_type(CRDT_TYP
 static void test_sync_oom_cart(void **state) { (void)state; check_type(CRDT_TYPE_CART); }
 static void test_sync_oom_lwwreg(void **state) { (void)state; check_type(CRDT_TYPE_LWWREG); }
 static void test_sync_oom_flag(void **state) { (void)state; check_type(CRDT_TYPE_FLAG); }
+static void test_sync_oom_map(void **state) { (void)state; check_type(CRDT_TYPE_MAP); }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
@@ -259,6 +308,7 @@ int main(void) {
       cmocka_unit_test(test_sync_oom_cart),
       cmocka_unit_test(test_sync_oom_lwwreg),
       cmocka_unit_test(test_sync_oom_flag),
+      cmocka_unit_test(test_sync_oom_map),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,13 +60,13 @@ extern "C" {
 /** Opaque sync session. */
 typedef struct crdt_sync crdt_sync;
 
-/** Starts a session on `obj` (any type) with a peer this side knows
- * nothing about: the first round takes the cold path, unless the replicas
- * turn out to be equal.
+/** Starts a session on `obj` (any type, the map included) with a peer
+ * this side knows nothing about: the first round takes the cold path,
+ * unless the replicas turn out to be equal.
  * @param obj the replica to sync; borrowed: it must outlive the session.
  * @param[out] out the new session; free it with crdt_sync_free().
- * @return 0, CRDT_EINVAL, CRDT_ENOTSUP (a type without sync support) or
- *   CRDT_ENOMEM. */
+ * @return 0, CRDT_EINVAL, CRDT_ENOTSUP (a type without sync support;
+ *   every type of this version has it) or CRDT_ENOMEM. */
 CRDT_API int crdt_sync_new(crdt_object *obj, crdt_sync **out);
 
 /** Frees a session (NULL does nothing). The object stays as it is. */

@@ -26,7 +26,7 @@ same_state() { # FILE OTHER: equal contexts and equal values
 
 # ---- every type: concurrent changes on both sides, then one sync ----------
 apply() { "$CRDT" apply "$@" >/dev/null || fail "apply $*"; }
-for type in gcounter pncounter orset mvreg cart lwwreg; do
+for type in gcounter pncounter orset mvreg cart lwwreg flag map; do
     "$CRDT" new "$type" "a-$type.crdt" && "$CRDT" new "$type" "b-$type.crdt" || exit 1
     case $type in
     gcounter) apply "a-$type.crdt" --replica A inc 3; apply "b-$type.crdt" --replica B inc 4 ;;
@@ -41,6 +41,16 @@ for type in gcounter pncounter orset mvreg cart lwwreg; do
         apply "a-$type.crdt" --replica A add apple 3; cp "a-$type.crdt" "b-$type.crdt"
         apply "a-$type.crdt" --replica A dec apple 1; apply "b-$type.crdt" --replica B add pear 2 ;;
     lwwreg) apply "a-$type.crdt" --replica A set old --time 5; apply "b-$type.crdt" --replica B set new --time 9 ;;
+    flag)
+        apply "a-$type.crdt" --replica A enable; cp "a-$type.crdt" "b-$type.crdt"
+        apply "a-$type.crdt" --replica A disable; apply "b-$type.crdt" --replica B enable ;;
+    map)
+        apply "a-$type.crdt" --replica A --field doc:map --field visits:counter inc 5
+        apply "a-$type.crdt" --replica A --field doc:map --field tags:orset add x
+        cp "a-$type.crdt" "b-$type.crdt"
+        apply "a-$type.crdt" --replica A --field doc:map del
+        apply "b-$type.crdt" --replica B --field doc:map --field visits:counter inc 2
+        apply "b-$type.crdt" --replica B --field nick:mvreg set ada ;;
     esac
     if ! "$CRDT" sync "a-$type.crdt" -- "$CRDT" serve "b-$type.crdt" 2>err; then
         fail "sync $type: $(cat err)"
@@ -58,6 +68,10 @@ done
 [[ $(json a-orset.crdt) == *'"value": ["x3", "x4", "x5", "y"]'* ]] || fail "orset: $(json a-orset.crdt)"
 [[ $(json a-cart.crdt) == *'"apple": 2, "pear": 2'* ]] || fail "cart: $(json a-cart.crdt)"
 [[ $(json a-gcounter.crdt) == *'"value": 7'* ]] || fail "gcounter: $(json a-gcounter.crdt)"
+# the flag: B's enable was concurrent with A's disable, and enable wins
+[[ $(json a-flag.crdt) == *'"value": true'* ]] || fail "flag: $(json a-flag.crdt)"
+# the map: A removed doc while B added 2 to doc.visits: the 2 alone survives
+[[ $(json a-map.crdt) == *'"visits"'*': 2'* && $(json a-map.crdt) != *'"tags"'* ]] || fail "map: $(json a-map.crdt)"
 
 # ---- equal files: one message each way, holding contexts ----------------
 cp a-orset.crdt before.crdt

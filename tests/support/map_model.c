@@ -167,8 +167,7 @@ crdt_order mm_order(const map_model *m, const model_set *a,
   return model_set_order(&ka, &kb);
 }
 
-/* live(S): the events of S with a payload that no event of S kills. */
-static model_set live(const map_model *m, const model_set *s) {
+model_set mm_live(const map_model *m, const model_set *s) {
   model_set killed, out;
   model_set_clear(&killed);
   model_set_clear(&out);
@@ -234,7 +233,7 @@ int mm_update(map_model *m, unsigned r, const mm_op *op, unsigned *ev) {
   unsigned names[MM_MAX_DEPTH];
   const bool known = path_keys(m, p, names);
   const unsigned depth = (unsigned)p.depth;
-  const model_set l = live(m, &m->seen[r]);
+  const model_set l = mm_live(m, &m->seen[r]);
   model_set kill;
   model_set_clear(&kill);
   for (unsigned e = 0; known && e < m->nevents; e++) {
@@ -423,7 +422,7 @@ static void render_map(model_str *t, const map_model *m, const model_set *l,
 }
 
 char *mm_value_json(const map_model *m, const model_set *s) {
-  model_set l = live(m, s);
+  model_set l = mm_live(m, s);
   model_str t = {0};
   unsigned names[MM_MAX_DEPTH];
   render_map(&t, m, &l, names, 0);
@@ -466,7 +465,7 @@ bool mm_has(const map_model *m, const model_set *s, crdt_path path,
             crdt_field_type type) {
   unsigned names[MM_MAX_DEPTH];
   if (path.depth == 0 || !path_keys(m, path, names)) return false;
-  model_set l = live(m, s);
+  model_set l = mm_live(m, s);
   for (unsigned e = 0; e < m->nevents; e++)
     if (model_set_has(&l, e) &&
         under(m, e, names, (unsigned)path.depth, type))
@@ -480,7 +479,7 @@ int mm_counter_value(const map_model *m, const model_set *s, crdt_path path,
   if (!mm_has(m, s, path, CRDT_FIELD_COUNTER)) return CRDT_ENOENT;
   unsigned names[MM_MAX_DEPTH];
   path_keys(m, path, names);
-  model_set l = live(m, s);
+  model_set l = mm_live(m, s);
   i128 sum = counter_sum(m, &l, names, (unsigned)path.depth);
   *out = clamp64(sum);
   return sum == (i128)*out ? 0 : CRDT_ERANGE;
@@ -490,7 +489,7 @@ bool mm_orset_contains(const map_model *m, const model_set *s, crdt_path path,
                        const void *elem, size_t len) {
   unsigned names[MM_MAX_DEPTH], k[MM_MAX_EVENTS];
   if (path.depth == 0 || !path_keys(m, path, names)) return false;
-  model_set l = live(m, s);
+  model_set l = mm_live(m, s);
   unsigned n = items(m, &l, names, (unsigned)path.depth, CRDT_FIELD_ORSET, k);
   for (unsigned i = 0; i < n; i++)
     if (model_bytes_cmp(m->key[k[i]].bytes, m->key[k[i]].len, elem, len) == 0)
@@ -502,7 +501,7 @@ int mm_lwwreg_get(const map_model *m, const model_set *s, crdt_path path,
                   unsigned *item, uint64_t *ts) {
   unsigned names[MM_MAX_DEPTH];
   if (path.depth == 0 || !path_keys(m, path, names)) return CRDT_ENOENT;
-  model_set l = live(m, s);
+  model_set l = mm_live(m, s);
   int best = lww_best(m, &l, names, (unsigned)path.depth);
   if (best < 0) return CRDT_ENOENT;
   *item = m->ev[best].item;
@@ -515,7 +514,7 @@ char *mm_items_text(const map_model *m, const model_set *s, crdt_path path,
   model_str t = {0};
   unsigned names[MM_MAX_DEPTH], k[MM_MAX_EVENTS];
   if (path.depth && path_keys(m, path, names)) {
-    model_set l = live(m, s);
+    model_set l = mm_live(m, s);
     unsigned n = items(m, &l, names, (unsigned)path.depth, type, k);
     for (unsigned i = 0; i < n; i++) {
       if (i) model_str_puts(&t, ", ");
@@ -529,7 +528,7 @@ char *mm_fields_text(const map_model *m, const model_set *s, crdt_path path) {
   model_str t = {0};
   unsigned names[MM_MAX_DEPTH];
   if (path_keys(m, path, names)) {
-    model_set l = live(m, s);
+    model_set l = mm_live(m, s);
     child c[MM_MAX_FIELDS];
     unsigned n = children(m, &l, names, (unsigned)path.depth, c);
     for (unsigned i = 0; i < n; i++) {

@@ -134,6 +134,9 @@ void mm_receive(map_model *m, unsigned r, const model_set *t);
 /* The seen set of event e's delta: {e}. */
 void mm_delta(const map_model *m, unsigned e, model_set *out);
 void mm_known(const map_model *m, const model_set *s, model_set *out);
+/* live(s): the events of s with a payload (each a dot in a store) that no
+ * event of s kills. */
+model_set mm_live(const map_model *m, const model_set *s);
 crdt_order mm_order(const map_model *m, const model_set *a,
                     const model_set *b);
 

@@ -8,7 +8,8 @@
 #include <string.h>
 
 #include "dotted.h"
-#include "model.h"
+#include "leaf.h"
+#include "syncmodel.h"
 #include "syncworld.h"
 
 static const char *const IDS[MODEL_MAX_REPLICAS] = {"r3", "B", "long-replica",
@@ -23,7 +24,7 @@ typedef struct msg {
 } msg;
 
 struct sworld {
-  sim *s;
+  sw_model *s;
   unsigned n;
   crdt_sync *sess[MODEL_MAX_REPLICAS][MODEL_MAX_REPLICAS];
   msg q[MODEL_MAX_REPLICAS][MODEL_MAX_REPLICAS][MAXQ];
@@ -56,11 +57,7 @@ static void *need(const sworld *w, void *p) {
   return p;
 }
 
-static bool dotted(const sworld *w) {
-  crdt_type t = w->s->m.type;
-  return t == CRDT_TYPE_ORSET || t == CRDT_TYPE_MVREG || t == CRDT_TYPE_CART ||
-         t == CRDT_TYPE_FLAG;
-}
+static bool dotted(const sworld *w) { return swm_dotted(w->s); }
 
 unsigned long sworld_checks(const sworld *w) { return w->checks; }
 unsigned sworld_replicas(const sworld *w) { return w->n; }
@@ -68,55 +65,46 @@ unsigned sworld_replicas(const sworld *w) { return w->n; }
 /* ---- the model's view of a library state --------------------------------- */
 
 /* The event of dot (replica id, counter), or -1. */
-static int event_of(const model *m, const char *id, uint64_t counter) {
-  for (unsigned e = 0; e < m->nevents; e++)
-    if (m->ev[e].counter == counter && strcmp(m->id[m->ev[e].replica], id) == 0)
-      return (int)e;
+static int event_of(const sw_model *m, const char *id, uint64_t counter) {
+  for (unsigned e = 0; e < swm_nevents(m); e++) {
+    unsigned r;
+    uint64_t c;
+    int kind;
+    swm_event(m, e, &r, &c, &kind);
+    if (c == counter && strcmp(swm_id(m, r), id) == 0) return (int)e;
+  }
   return -1;
 }
 
 /* K: the events whose dots replica r's context holds. */
 static model_set context_events(const sworld *w, unsigned r) {
-  const model *m = &w->s->m;
+  const sw_model *m = w->s;
   model_set k;
   model_set_clear(&k);
   crdt_context *c;
-  OK(w, crdt_object_context(w->s->rep[r], &c));
-  for (unsigned e = 0; e < m->nevents; e++)
-    if (crdt_context_has(c, m->id[m->ev[e].replica], m->ev[e].counter))
-      model_set_add(&k, e);
+  OK(w, crdt_object_context(swm_rep(m, r), &c));
+  for (unsigned e = 0; e < swm_nevents(m); e++) {
+    unsigned rep;
+    uint64_t counter;
+    int kind;
+    swm_event(m, e, &rep, &counter, &kind);
+    if (crdt_context_has(c, swm_id(m, rep), counter)) model_set_add(&k, e);
+  }
   crdt_context_free(c);
   return k;
 }
 
-/* Events of s that leave a dot in a store and that nothing in s kills. */
-static model_set live_events(const model *m, const model_set *s) {
-  model_set killed, out;
-  model_set_clear(&killed);
-  model_set_clear(&out);
-  for (unsigned x = 0; x < m->nevents; x++)
-    if (model_set_has(s, x)) model_set_union(&killed, &m->ev[x].kill);
-  for (unsigned e = 0; e < m->nevents; e++) {
-    model_kind k = m->ev[e].kind;
-    bool dot = k == MODEL_ADD || k == MODEL_WRITE ||
-               (k == MODEL_DEC && m->type == CRDT_TYPE_CART);
-    if (dot && model_set_has(s, e) && !model_set_has(&killed, e))
-      model_set_add(&out, e);
-  }
-  return out;
-}
-
-/* The events of the dots in replica r's store. */
+/* The events of the dots in replica r's store (every leaf of its tree). */
 static model_set store_events(const sworld *w, unsigned r) {
-  const crdt__causal *c = &crdt__dotted_cof(w->s->rep[r])->c;
+  const crdt__causal *c = &crdt__dotted_cof(swm_rep(w->s, r))->c;
   model_set out;
   model_set_clear(&out);
-  for (uint32_t n = 0; n < c->store.count; n++) {
-    const crdt__entry *e = &c->store.entries[n];
+  crdt__leaves it;
+  crdt__leaves_begin(&it, &c->store, false);
+  for (const crdt__entry *e; (e = crdt__leaves_next(&it));) {
     for (uint32_t i = 0; i < e->ndots; i++) {
       crdt__dv d = crdt__entry_dot(e, i);
-      int ev = event_of(&w->s->m,
-                        crdt__replicas_id(&c->replicas, d.replica, NULL),
+      int ev = event_of(w->s, crdt__replicas_id(&c->replicas, d.replica, NULL),
                         d.counter);
       if (ev < 0) wfail(w, "replica %u holds a dot no event made", r);
       model_set_add(&out, (unsigned)ev);
@@ -126,34 +114,39 @@ static model_set store_events(const sworld *w, unsigned r) {
 }
 
 /* Prints the events of `a` not in `b`, for a failure report. */
-static void show_missing(const model *m, const char *what, const model_set *a,
-                         const model_set *b) {
-  for (unsigned e = 0; e < m->nevents; e++)
-    if (model_set_has(a, e) && !model_set_has(b, e))
-      fprintf(stderr, "%s %s:%llu (kind %d)\n", what, m->id[m->ev[e].replica],
-              (unsigned long long)m->ev[e].counter, m->ev[e].kind);
+static void show_missing(const sw_model *m, const char *what,
+                         const model_set *a, const model_set *b) {
+  for (unsigned e = 0; e < swm_nevents(m); e++)
+    if (model_set_has(a, e) && !model_set_has(b, e)) {
+      unsigned r;
+      uint64_t counter;
+      int kind;
+      swm_event(m, e, &r, &counter, &kind);
+      fprintf(stderr, "%s %s:%llu (kind %d)\n", what, swm_id(m, r),
+              (unsigned long long)counter, kind);
+    }
 }
 
 /* After replica r received something: never behind; determined or ahead. */
 static void after_receive(sworld *w, unsigned r, const model_set *sender_seen,
                           bool changed) {
-  model *m = &w->s->m;
-  crdt_type t = m->type;
+  sw_model *m = w->s;
+  crdt_type t = swm_type(m);
   if (t == CRDT_TYPE_LWWREG) {
-    if (changed) model_receive(m, r, sender_seen);
+    if (changed) swm_receive(m, r, sender_seen);
   } else {
     model_set k = context_events(w, r), known;
-    if (!model_set_subset(model_seen(m, r), &k))
+    if (!model_set_subset(swm_seen(m, r), &k))
       wfail(w, "replica %u forgot events its context had", r);
-    model_receive(m, r, &k);
-    model_known(m, &k, &known);
+    swm_receive(m, r, &k);
+    swm_known(m, &k, &known);
     if (model_set_order(&known, &k) != CRDT_EQUAL) {
       show_missing(m, "superseded, not in the context:", &known, &k);
       wfail(w, "%s replica %u: its context names updates whose superseded "
                "updates it lacks", crdt_type_name(t), r);
     }
     if (dotted(w)) {
-      model_set live = live_events(m, &k), held = store_events(w, r);
+      model_set live = swm_live(m, &k), held = store_events(w, r);
       if (!model_set_subset(&held, &live)) {
         show_missing(m, "held, dead in the model:", &held, &live);
         wfail(w, "%s replica %u holds an update its context says is dead "
@@ -164,7 +157,7 @@ static void after_receive(sworld *w, unsigned r, const model_set *sender_seen,
     }
   }
   if (!w->ahead[r]) {
-    sim_check(w->s, r);
+    swm_check(w->s, r);
     w->checks++;
   }
 }
@@ -183,7 +176,7 @@ static void produce(sworld *w, unsigned i, unsigned j, unsigned max,
     mm->b = need(w, malloc(n));
     memcpy(mm->b, buf, n);
     mm->n = n;
-    mm->seen = *model_seen(&w->s->m, i);
+    mm->seen = *swm_seen(w->s, i);
   }
 }
 
@@ -197,8 +190,8 @@ static void drop_at(sworld *w, unsigned i, unsigned j, unsigned k) {
 /* The value, and for the LWW-register the whole write (timestamp,
  * writer), so that a receive that changed the register is noticed. */
 static char *value_of(const sworld *w, unsigned r) {
-  if (w->s->m.type == CRDT_TYPE_LWWREG) {
-    crdt_lwwreg *reg = crdt_object_lwwreg(w->s->rep[r]);
+  if (swm_type(w->s) == CRDT_TYPE_LWWREG) {
+    crdt_lwwreg *reg = crdt_object_lwwreg(swm_rep(w->s, r));
     crdt_bytes v = {NULL, 0};
     uint64_t ts = 0;
     const char *writer = crdt_lwwreg_writer(reg);
@@ -214,10 +207,10 @@ static char *value_of(const sworld *w, unsigned r) {
     return out;
   }
   size_t len = 0;
-  if (crdt_object_value_json(w->s->rep[r], NULL, 0, &len) != CRDT_ENOSPC)
+  if (crdt_object_value_json(swm_rep(w->s, r), NULL, 0, &len) != CRDT_ENOSPC)
     wfail(w, "value_json");
   char *v = need(w, malloc(len + 1));
-  OK(w, crdt_object_value_json(w->s->rep[r], v, len + 1, NULL));
+  OK(w, crdt_object_value_json(swm_rep(w->s, r), v, len + 1, NULL));
   return v;
 }
 
@@ -254,9 +247,9 @@ static void bounce(sworld *w, unsigned i, unsigned j, bool keep) {
   uint8_t *b = keep ? save(w, w->sess[i][j], &n) : NULL;
   crdt_sync_free(w->sess[i][j]);
   if (keep)
-    OK(w, crdt_sync_restore(w->s->rep[i], b, n, &w->sess[i][j]));
+    OK(w, crdt_sync_restore(swm_rep(w->s, i), b, n, &w->sess[i][j]));
   else
-    OK(w, crdt_sync_new(w->s->rep[i], &w->sess[i][j]));
+    OK(w, crdt_sync_new(swm_rep(w->s, i), &w->sess[i][j]));
   free(b);
 }
 
@@ -270,52 +263,15 @@ static void reload(sworld *w, unsigned r, bool keep) {
     if (keep) saved[j] = save(w, w->sess[r][j], &len[j]);
     crdt_sync_free(w->sess[r][j]);
   }
-  sim_restart(w->s, r);
+  swm_restart(w->s, r);
   for (unsigned j = 0; j < w->n; j++) {
     if (j == r) continue;
     if (keep)
-      OK(w, crdt_sync_restore(w->s->rep[r], saved[j], len[j], &w->sess[r][j]));
+      OK(w, crdt_sync_restore(swm_rep(w->s, r), saved[j], len[j],
+                              &w->sess[r][j]));
     else
-      OK(w, crdt_sync_new(w->s->rep[r], &w->sess[r][j]));
+      OK(w, crdt_sync_new(swm_rep(w->s, r), &w->sess[r][j]));
     free(saved[j]);
-  }
-}
-
-/* ---- updates -------------------------------------------------------------- */
-
-static const struct {
-  const char *bytes;
-  size_t len;
-} KEYS[] = {{"x", 1}, {"", 0}, {"milk", 4}, {"mi", 2}, {"\xff\x00z", 3}};
-
-/* An update at a replica the model is in step with. */
-static void update(sworld *w, unsigned r, unsigned arg) {
-  sim *s = w->s;
-  unsigned k = arg % 5, p = arg / 5 % 8;
-  const char *key = KEYS[k].bytes;
-  size_t len = KEYS[k].len;
-  static const sim_kind orset[] = {SIM_ADD, SIM_ADD, SIM_ADD, SIM_REMOVE};
-  static const sim_kind cart[] = {SIM_ADD, SIM_ADD, SIM_DEC, SIM_REMOVE};
-  uint64_t n = 1 + arg / 40 % 4;
-  switch (s->m.type) {
-  case CRDT_TYPE_GCOUNTER: sim_update(s, r, SIM_INC, NULL, 0, n, 0); break;
-  case CRDT_TYPE_PNCOUNTER:
-    sim_update(s, r, p & 1 ? SIM_DEC : SIM_INC, NULL, 0, n, 0);
-    break;
-  case CRDT_TYPE_ORSET: sim_update(s, r, orset[p & 3], key, len, 0, 0); break;
-  case CRDT_TYPE_CART: sim_update(s, r, cart[p & 3], key, len, n, 0); break;
-  case CRDT_TYPE_MVREG:
-    sim_update(s, r, SIM_WRITE, key, len, 0,
-               p < 5 ? SIM_OWN : p < 7 ? SIM_BLIND : SIM_FROM((r + 1) % w->n));
-    break;
-  case CRDT_TYPE_LWWREG:
-    sim_update(s, r, SIM_WRITE, key, len, s->m.nevents / 2 + arg / 40 % 3, 0);
-    break;
-  case CRDT_TYPE_FLAG:
-    sim_update(s, r, orset[p & 3], NULL, 0, 0, 0);
-    break;
-  case CRDT_TYPE_MAP: /* sessions on maps: tests/test_sync_map.c */
-    break;
   }
 }
 
@@ -326,13 +282,13 @@ sworld *sworld_new(crdt_type type, unsigned n, void (*fail)(const char *what)) {
   if (!w) return NULL;
   w->n = n;
   w->fail = fail;
-  if (!(w->s = sim_new(type, n, IDS, fail))) {
+  if (!(w->s = swm_new(type, n, IDS, fail))) {
     free(w);
     return NULL;
   }
   for (unsigned i = 0; i < n; i++)
     for (unsigned j = 0; j < n; j++)
-      if (i != j) OK(w, crdt_sync_new(w->s->rep[i], &w->sess[i][j]));
+      if (i != j) OK(w, crdt_sync_new(swm_rep(w->s, i), &w->sess[i][j]));
   return w;
 }
 
@@ -341,7 +297,7 @@ void sworld_free(sworld *w) {
   clear_queues(w);
   for (unsigned i = 0; i < w->n; i++)
     for (unsigned j = 0; j < w->n; j++) crdt_sync_free(w->sess[i][j]);
-  sim_free(w->s);
+  swm_free(w->s);
   free(w);
 }
 
@@ -350,10 +306,10 @@ void sworld_step(sworld *w, sworld_op op, unsigned i, unsigned j,
   i %= w->n;
   j %= w->n;
   if (i == j) j = (i + 1) % w->n;
-  if (model_full(&w->s->m) && op == SW_UPDATE) return;
+  if (swm_full(w->s) && op == SW_UPDATE) return;
   switch (op) {
   case SW_UPDATE:
-    if (!w->ahead[i]) update(w, i, arg);
+    if (!w->ahead[i]) swm_update(w->s, i, arg);
     break;
   case SW_PRODUCE:
     produce(w, i, j, 1 + arg % 3, (size_t[]){400, 2000, 65536}[arg / 3 % 3]);
@@ -375,7 +331,7 @@ void sworld_step(sworld *w, sworld_op op, unsigned i, unsigned j,
     if (!w->ahead[i]) reload(w, i, arg & 1);
     break;
   case SW_MERGE:
-    if (!w->ahead[i] && !w->ahead[j]) sim_sync(w->s, j, i, arg & 1);
+    if (!w->ahead[i] && !w->ahead[j]) swm_merge(w->s, j, i, arg);
     break;
   default:
     break;
@@ -397,7 +353,7 @@ static void sync_pair(sworld *w, unsigned i, unsigned j) {
       return;
   }
   wfail(w, "%s: replicas %u and %u never got in sync",
-        crdt_type_name(w->s->m.type), i, j);
+        crdt_type_name(swm_type(w->s)), i, j);
 }
 
 void sworld_converge(sworld *w) {
@@ -407,35 +363,35 @@ void sworld_converge(sworld *w) {
     for (unsigned i = 0; i < w->n; i++)
       for (unsigned j = i + 1; j < w->n; j++) {
         sync_pair(w, i, j);
-        if (!crdt_object_equal(w->s->rep[i], w->s->rep[j])) {
+        if (!crdt_object_equal(swm_rep(w->s, i), swm_rep(w->s, j))) {
           if (dotted(w)) {
             model_set hi = store_events(w, i), hj = store_events(w, j);
-            show_missing(&w->s->m, "held by the first only:", &hi, &hj);
-            show_missing(&w->s->m, "held by the second only:", &hj, &hi);
+            show_missing(w->s, "held by the first only:", &hi, &hj);
+            show_missing(w->s, "held by the second only:", &hj, &hi);
           }
           wfail(w, "%s: replicas %u and %u in sync but not equal",
-                crdt_type_name(w->s->m.type), i, j);
+                crdt_type_name(swm_type(w->s)), i, j);
         }
       }
     for (unsigned i = 1; i < w->n; i++)
-      all_equal &= crdt_object_equal(w->s->rep[0], w->s->rep[i]);
+      all_equal &= crdt_object_equal(swm_rep(w->s, 0), swm_rep(w->s, i));
     if (all_equal) break;
   }
   for (unsigned r = 0; r < w->n; r++) {
     if (w->ahead[r]) wfail(w, "replica %u still ahead of its context", r);
     for (unsigned q = 0; q < w->n; q++)
-      if (!crdt_object_equal(w->s->rep[r], w->s->rep[q]))
+      if (!crdt_object_equal(swm_rep(w->s, r), swm_rep(w->s, q)))
         wfail(w, "%s: replicas %u and %u differ after converging",
-              crdt_type_name(w->s->m.type), r, q);
+              crdt_type_name(swm_type(w->s)), r, q);
   }
   /* each has seen every event: the model of all of them */
   model_set all;
   model_set_clear(&all);
   for (unsigned r = 0; r < w->n; r++)
-    model_set_union(&all, model_seen(&w->s->m, r));
+    model_set_union(&all, swm_seen(w->s, r));
   for (unsigned r = 0; r < w->n; r++) {
-    model_receive(&w->s->m, r, &all);
-    sim_check(w->s, r);
+    swm_receive(w->s, r, &all);
+    swm_check(w->s, r);
   }
-  sim_check_final(w->s);
+  swm_check_final(w->s);
 }

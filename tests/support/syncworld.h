@@ -1,7 +1,8 @@
 /*
  * Replicas of one type joined pairwise by sync sessions, run in lockstep
- * with the reference model (model.h): the world of tests/test_sync_model.c
- * and fuzz/fuzz_sync_history.c. Plain C (no cmocka): failures go to the
+ * with the reference model (model.h for the flat types, map_model.h for
+ * the map, behind syncmodel.h): the world of tests/test_sync_model.c and
+ * fuzz/fuzz_sync_history.c. Plain C (no cmocka): failures go to the
  * `fail` hook, which must not return.
  *
  * After every message a replica receives, what its context says it has
@@ -29,7 +30,8 @@ sworld *sworld_new(crdt_type type, unsigned n, void (*fail)(const char *what));
 void sworld_free(sworld *w);
 
 /* What a step does, between replica i and replica j (i != j):
- *   UPDATE    an update at i (arg picks kind and key)
+ *   UPDATE    an update at i (arg picks kind and key; for the map also
+ *             the path and the field type)
  *   PRODUCE   session i -> j produces up to 1 + arg % 3 messages (caps of
  *             400, 2000 or 65536 bytes by arg / 3)
  *   DELIVER   message arg % queued of i -> j arrives at j, out of order;
@@ -40,7 +42,8 @@ void sworld_free(sworld *w);
  *             (arg odd), or recreated fresh (a lost session)
  *   RELOAD    replica i reloads its state from its encoding; its sessions
  *             saved and restored (arg odd) or lost
- *   MERGE     i merges j's whole state outside any session */
+ *   MERGE     i merges j's whole state outside any session (through
+ *             bytes or not, by arg) */
 typedef enum sworld_op {
   SW_UPDATE, SW_PRODUCE, SW_DELIVER, SW_DROP, SW_RESTART, SW_BOUNCE,
   SW_RELOAD, SW_MERGE, SW_OPS
