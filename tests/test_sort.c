@@ -51,7 +51,7 @@ static void test_sort_matches_qsort_at_every_size(void **state) {
       memcpy(b, a, n * size);
       crdt__sort(a, n, size, cmp_first_u32, NULL);
       qsort(b, n, size, qsort_first_u32);
-      assert_memory_equal(a, b, n * size + (n == 0)); /* whole elements */
+      if (n) assert_memory_equal(a, b, n * size); /* whole elements */
       free(a);
       free(b);
     }
