@@ -155,7 +155,7 @@ static void spread(crdt_object *o, int j, bool remove) {
 /* Replicas "a" and "b" with shared history and concurrent changes. For
  * PHASE_WHOLE, a writes update 1 and takes it back, 60 times each, which
  * b has not seen: the cold round estimates about 135 removals, past
- * live / 6 + 64 (at most 102 here), and lists live dots instead. With
+ * live / 6 + 64 (about 100 here), and lists live dots instead. With
  * the OR-set, cart and map, the shared history also holds 200 elements,
  * the first 11 kept, then every other one removed: about 95 runs of live
  * dots, more than one LIVE part of CAP_WHOLE holds, and more than the 64
