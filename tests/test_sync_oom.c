@@ -8,6 +8,20 @@
  * still finish afterwards, with equal states and nothing leaked. The map's
  * changes are on nested fields of every type, with element, field and
  * nested-map removes on both sides (map_update).
+ *
+ * Two more exchanges, for the dot-based types (OR-set, MV-register, cart,
+ * flag, map), reach sync paths the three above never do (checked with
+ * gcov, scripts/coverage.sh):
+ * - PHASE_WHOLE, a cold round with the whole-state fallback: LIVE lists
+ *   written (crdt__sd_put_live) and read (crdt__sd_get_live, in several
+ *   parts and past the first 64 runs for the OR-set, cart and map), and
+ *   the removals they reveal (crdt__sd_live_drops). The round must be the
+ *   fallback (full_rounds is 1).
+ * - PHASE_CHANGED: a changes after its HELLO, the change reaches b by a
+ *   merge and dies there before b's HELLO; a kills it on b's last DEAD
+ *   part (apply_dead's scan when k->changed_since, crdt/sync_dotted.c).
+ *   Without that scan the sessions end in sync with unequal states (but
+ *   for the MV-register), which the run without failures checks.
  */
 #include <stdarg.h>
 #include <setjmp.h>
@@ -24,13 +38,15 @@
 
 #define OK(x) assert_int_equal((x), 0)
 #define CAP 700 /* small: chunked rounds */
+#define CAP_WHOLE 400 /* PHASE_WHOLE: LIVE lists in several parts */
 #define MAXQ 256
 
-/* One step of an exchange: a produce at a side, or the delivery to a side
- * of the next message the other produced. */
+/* One step of an exchange: a produce at a side, the delivery to a side
+ * of the next message the other produced, or the fixture's event (changes
+ * made in the middle of a round, see script). */
 typedef struct step {
   int side;
-  bool deliver;
+  bool deliver, event;
 } step;
 
 typedef struct world {
@@ -38,9 +54,17 @@ typedef struct world {
   crdt_sync *s[2];
   uint8_t *q[2][MAXQ]; /* q[i]: messages side i produced, not delivered */
   size_t len[2][MAXQ], n[2];
+  size_t cap; /* of every message */
 } world;
 
 static crdt_type current;
+
+/* Phases 0 to 2 follow each other (phase_prepare); the two below start
+ * afresh from build, for the dot-based types only (see the top). */
+enum {
+  PHASE_WHOLE = 3,  /* a cold round with the whole-state fallback (LIVE) */
+  PHASE_CHANGED = 4 /* a changes between its HELLO and b's dead dots */
+};
 
 /* Map update i: below user "u<i / 6 % 3>" (u2 a long name), field i % 6 of
  *   0 counter "hits", 1 or-set "tags", 2 MV-register "name",
@@ -110,15 +134,49 @@ static void update(crdt_object *o, int i, int kind) {
   if (current == CRDT_TYPE_MAP && i != 61) assert_int_equal(rc, 0);
 }
 
-/* Replicas "a" and "b" with shared history and concurrent changes. */
-static void build(world *w) {
+/* Adds (or removes) element "w<j>": of the OR-set, the cart, or the map's
+ * OR-set "u0"/"tags". */
+static void spread(crdt_object *o, int j, bool remove) {
+  char elem[8];
+  snprintf(elem, sizeof elem, "w%d", j);
+  crdt_bytes names[2] = {{"u0", 2}, {"tags", 4}};
+  crdt_update u;
+  memset(&u, 0, sizeof u);
+  u.arg = (crdt_bytes){elem, strlen(elem)};
+  u.n = 1;
+  u.op = remove ? CRDT_OP_REMOVE : CRDT_OP_ADD;
+  if (current == CRDT_TYPE_MAP) {
+    u.path = (crdt_path){names, 2};
+    u.field = CRDT_FIELD_ORSET;
+  }
+  OK(crdt_object_update(o, &u, NULL));
+}
+
+/* Replicas "a" and "b" with shared history and concurrent changes. For
+ * PHASE_WHOLE, a writes update 1 and takes it back, 60 times each, which
+ * b has not seen: the cold round estimates about 135 removals, past
+ * live / 6 + 64 (about 100 here), and lists live dots instead. With
+ * the OR-set, cart and map, the shared history also holds 200 elements,
+ * the first 11 kept, then every other one removed: about 95 runs of live
+ * dots, more than one LIVE part of CAP_WHOLE holds, and more than the 64
+ * the receiver first makes room for. */
+static void build(world *w, int phase) {
+  const bool sets = current == CRDT_TYPE_ORSET || current == CRDT_TYPE_CART ||
+                    current == CRDT_TYPE_MAP;
   memset(w, 0, sizeof *w);
+  w->cap = phase == PHASE_WHOLE && sets ? CAP_WHOLE : CAP;
   OK(crdt_object_new(current, "a", &w->o[0]));
   OK(crdt_object_new(current, "b", &w->o[1]));
   for (int i = 0; i < 14; i++) update(w->o[0], i, 0);
+  for (int j = 0; phase == PHASE_WHOLE && sets && j < 200; j++)
+    spread(w->o[0], j, false);
+  for (int j = 11; phase == PHASE_WHOLE && sets && j < 200; j += 2)
+    spread(w->o[0], j, true);
   OK(crdt_object_merge(w->o[1], w->o[0]));
   for (int i = 0; i < 9; i++) update(w->o[0], 20 + i, i % 3);
   for (int i = 0; i < 9; i++) update(w->o[1], 40 + i, (i + 1) % 3);
+  if (phase == PHASE_WHOLE)
+    for (int i = 0; i < 120; i++) update(w->o[0], 1, i % 2 ? 2 : 0);
   OK(crdt_sync_new(w->o[0], &w->s[0]));
   OK(crdt_sync_new(w->o[1], &w->s[1]));
 }
@@ -134,10 +192,18 @@ static void teardown(world *w) {
 /* Runs one step; returns the library's code (the step is done when 0). */
 static int run(world *w, step st) {
   const int i = st.side;
+  if (st.event) {
+    /* a's change after its HELLO reaches b, by a merge, and dies there
+     * before b's HELLO: b's dead dots name it, a must kill it too */
+    update(w->o[0], 67, 0);
+    OK(crdt_object_merge(w->o[1], w->o[0]));
+    update(w->o[1], 67, 2);
+    return 0;
+  }
   if (!st.deliver) {
     uint8_t buf[CAP];
     size_t n;
-    int rc = crdt_sync_produce(w->s[i], buf, sizeof buf, &n);
+    int rc = crdt_sync_produce(w->s[i], buf, w->cap, &n);
     if (rc || !n) return rc;
     assert_true(w->n[i] < MAXQ);
     w->q[i][w->n[i]] = malloc(n);
@@ -164,18 +230,31 @@ static void settle(world *w, step *trace, size_t *ntrace) {
     for (int i = 0; i < 2; i++)
       for (size_t before = ~(size_t)0; before != w->n[i];) {
         before = w->n[i];
-        OK(run(w, (step){i, false}));
-        if (trace && w->n[i] != before) trace[(*ntrace)++] = (step){i, false};
+        OK(run(w, (step){i, false, false}));
+        if (trace && w->n[i] != before) trace[(*ntrace)++] = (step){i, false, false};
       }
     for (int i = 0; i < 2; i++)
       while (w->n[1 - i]) {
-        OK(run(w, (step){i, true}));
-        if (trace) trace[(*ntrace)++] = (step){i, true};
+        OK(run(w, (step){i, true, false}));
+        if (trace) trace[(*ntrace)++] = (step){i, true, false};
         any = true;
       }
     if (!any && crdt_sync_in_sync(w->s[0]) && crdt_sync_in_sync(w->s[1])) return;
   }
   fail_msg("%s: sessions never got in sync", crdt_type_name(current));
+}
+
+/* The steps of the phase's exchange, from a run without failures: for
+ * PHASE_CHANGED, a's HELLO and the event first. */
+static void script(world *w, int phase, step *trace, size_t *ntrace) {
+  if (phase == PHASE_CHANGED) {
+    const step first[2] = {{0, false, false}, {0, false, true}};
+    for (int i = 0; i < 2; i++) {
+      OK(run(w, first[i]));
+      trace[(*ntrace)++] = first[i];
+    }
+  }
+  settle(w, trace, ntrace);
 }
 
 /* The phases of the exchange: cold, then warm after more changes, then
@@ -223,9 +302,11 @@ static char *snapshot(world *w) {
 }
 
 /* A world that went through the phases before `phase`, settled, and has
- * the changes of `phase` made. */
+ * the changes of `phase` made; PHASE_WHOLE and PHASE_CHANGED start from
+ * build. */
 static void world_at(world *w, int phase) {
-  build(w);
+  build(w, phase);
+  if (phase > 2) return;
   for (int p = 0; p < phase; p++) {
     phase_prepare(w, p);
     settle(w, NULL, NULL);
@@ -237,18 +318,26 @@ static void check_type(crdt_type type) {
   current = type;
   tu_alloc_install();
   unsigned long points = 0;
-  for (int phase = 0; phase < 3; phase++) {
-    /* the steps of this phase, from a run without failures */
+  const bool dotted = type == CRDT_TYPE_ORSET || type == CRDT_TYPE_MVREG ||
+                      type == CRDT_TYPE_CART || type == CRDT_TYPE_FLAG ||
+                      type == CRDT_TYPE_MAP;
+  for (int phase = 0; phase <= (dotted ? PHASE_CHANGED : 2); phase++) {
     step trace[4096];
     size_t ntrace = 0;
     {
       world w;
       world_at(&w, phase);
-      settle(&w, trace, &ntrace);
+      script(&w, phase, trace, &ntrace);
+      crdt_sync_stats st;
+      OK(crdt_sync_get_stats(w.s[0], &st));
+      /* the fixture does take the fallback (and only it does) */
+      assert_int_equal(st.full_rounds, phase == PHASE_WHOLE);
+      /* in PHASE_CHANGED, only when a kills its change on b's dead dots */
+      assert_true(crdt_object_equal(w.o[0], w.o[1]));
       teardown(&w);
     }
     for (size_t t = 0; t < ntrace; t++) {
-      for (long k = 0;; k++) {
+      for (long k = 0; !trace[t].event; k++) {
         size_t live = tu_alloc_live();
         world w;
         world_at(&w, phase);
