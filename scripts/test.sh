@@ -30,9 +30,42 @@ trap report_failure EXIT
 step "checking dependencies"
 scripts/deps.sh --clang --postgres
 
+# configure PRESET DIR COMPILER: cmake --preset PRESET, from scratch when
+# DIR was configured before with another compiler. Otherwise CMake sees the
+# compiler change, wipes the cache and configures again WITHOUT the preset's
+# other variables (an asan build without sanitizers, a -Werror build
+# without -Werror) and says nothing more than a warning.
+configure() {
+    local cache=$2/CMakeCache.txt had want fresh=()
+    if [[ -f $cache ]]; then
+        had=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$cache")
+        want=$(command -v "$3")
+        if [[ $(readlink -f "$had") != $(readlink -f "$want") ]]; then
+            printf '%s was configured with %s; configuring it afresh with %s\n' \
+                "$2" "$had" "$want"
+            fresh=(--fresh)
+        fi
+    fi
+    cmake --preset "$1" "${fresh[@]}"
+}
+# require DIR VARIABLE: fails unless DIR's cache has VARIABLE ON.
+require() {
+    if ! grep -q "^$2:BOOL=ON\$" "$1/CMakeCache.txt"; then
+        printf 'scripts/test.sh: %s is configured without %s\n' "$1" "$2" >&2
+        exit 1
+    fi
+}
+
 for preset in asan clang-werror; do
     step "$preset: configure"
-    cmake --preset "$preset"
+    if [[ $preset == asan ]]; then
+        configure asan build/asan gcc
+        require build/asan CRDT_SANITIZE
+        require build/asan CRDT_WERROR
+    else
+        configure clang-werror build/clang clang
+        require build/clang CRDT_WERROR
+    fi
     step "$preset: build"
     cmake --build --preset "$preset" -j "$jobs"
     step "$preset: test"
@@ -40,7 +73,8 @@ for preset in asan clang-werror; do
 done
 
 step "postgres: configure"
-cmake --preset postgres
+configure postgres build/postgres gcc
+require build/postgres CRDT_WERROR
 step "postgres: build"
 cmake --build --preset postgres -j "$jobs"
 if [[ $(id -u) -eq 0 ]]; then
