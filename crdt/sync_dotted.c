@@ -15,6 +15,7 @@
  * correct on its own: it adds only dots it carries and kills only dots the
  * sender has seen die, on its own leaves.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "digest.h"
@@ -324,34 +325,71 @@ static int build_chunk(crdt__cold *k, const crdt_object *o, size_t budget,
   return rc;
 }
 
-/* A part of the dead dots, as a context: as many as the budget surely
- * holds (a dot costs at most 2 varints of a run, 20 bytes; ids 65). */
+/* Bytes a varint grows by when v becomes v + 1. */
+static size_t varint_step(uint64_t v) {
+  return crdt__varint_len(v + 1) - crdt__varint_len(v);
+}
+
+/* A part of the dead dots, as a context: as many as fit the budget. The
+ * dots come sorted by replica and counter, so the bytes each adds to the
+ * encoding (docs/format.md, "Causal context") are known exactly from the
+ * ones before it: a dot that extends the prefix or the last run grows that
+ * varint; one past a gap starts a run (gap, extra 0, one more run); the
+ * first of a replica adds its id, prefix and runs count (and a run unless
+ * it is counter 1), and one more replica to the table. */
 static int put_dead(crdt__cold *k, const crdt_allocator *m, crdt__wbuf *w,
                     size_t budget, uint32_t *used) {
   uint32_t from = k->next_key, n = 0;
-  size_t est = 8;
+  size_t est = 3; /* the chunk kind, the last-part flag, the table's count */
   crdt__ctx ctx = {0};
   crdt__replicas reps = {0};
   int rc = 0;
-  uint32_t last = UINT32_MAX, r = 0;
+  uint32_t last = UINT32_MAX, r = 0, nreps = 0;
+  uint64_t prev = 0, prefix = 0, runs = 0, extra = 0;
   for (uint32_t i = from; i < k->ndead && !rc; i++, n++) {
     const crdt__rdot d = k->dead[i];
-    size_t need = 20 + (d.rank != last ? 70 : 0);
+    const crdt__rid *rid = k->mine->r.by_index[d.rank];
+    const bool first = d.rank != last;
+    size_t need;
+    if (first)
+      need = varint_step(nreps) + crdt__varint_len(rid->len) + rid->len +
+             (d.counter == 1 ? 2 : 3 + crdt__varint_len(d.counter - 2));
+    else if (d.counter == prev + 1)
+      need = runs ? varint_step(extra) : varint_step(prefix);
+    else
+      need = varint_step(runs) + crdt__varint_len(d.counter - prev - 2) + 1;
     if (n && est + need > budget) break;
     est += need;
-    if (d.rank != last) {
-      const crdt__rid *rid = k->mine->r.by_index[d.rank];
+    if (first) {
+      nreps++;
+      prefix = d.counter == 1;
+      runs = !prefix;
+      extra = 0;
+    } else if (d.counter == prev + 1) {
+      if (runs)
+        extra++;
+      else
+        prefix++;
+    } else {
+      runs++;
+      extra = 0;
+    }
+    prev = d.counter;
+    if (first) {
       if ((rc = crdt__replicas_intern(&reps, m, rid->id, rid->len, &r))) break;
       last = d.rank;
     }
     rc = crdt__ctx_insert(&ctx, m, (crdt__dot){d.counter, r});
   }
+  const size_t start = w->len;
   if (!rc) {
     crdt__w_u8(w, CRDT__CHUNK_DEAD);
     crdt__w_u8(w, from + n >= k->ndead); /* the last part */
     crdt__wire_put_context(w, &ctx, &reps);
     rc = w->err;
   }
+  assert(rc || w->len - start == est); /* the count is exact */
+  (void)start;
   crdt__ctx_free(&ctx, m);
   crdt__replicas_free(&reps, m);
   if (!rc) *used = n;

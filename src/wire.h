@@ -55,6 +55,15 @@ void crdt__w_u8(crdt__wbuf *w, uint8_t v);
  * error (w->err says which). */
 uint8_t *crdt__w_take(crdt__wbuf *w, size_t n);
 void crdt__w_varint(crdt__wbuf *w, uint64_t v);
+/* Bytes crdt__w_varint writes for v: 1 to 10. */
+static inline size_t crdt__varint_len(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    n++;
+  }
+  return n;
+}
 void crdt__w_zigzag(crdt__wbuf *w, int64_t v);
 /* Frees what the writer allocated (never the caller's buffer). */
 void crdt__wbuf_free(crdt__wbuf *w);

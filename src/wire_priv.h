@@ -11,14 +11,7 @@
 
 #include "wire.h"
 
-static inline size_t varint_len(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    n++;
-  }
-  return n;
-}
+static inline size_t varint_len(uint64_t v) { return crdt__varint_len(v); }
 
 /* Writes v at out (room for varint_len(v) bytes); returns the end. */
 static inline uint8_t *varint_put(uint8_t *out, uint64_t v) {
