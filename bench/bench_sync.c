@@ -254,7 +254,7 @@ static void teardown(pair *p) {
   crdt_object_free(p->db);
 }
 
-enum { IDLE, IDLE_FRESH, ADDS, REMOVES, BOTH, COLD };
+enum { IDLE, IDLE_FRESH, IDLE_LOADED, ADDS, REMOVES, BOTH, COLD };
 
 /* The changes of a case, made after the setup (untimed). */
 static void prepare(pair *p, int what, size_t n) {
@@ -262,9 +262,20 @@ static void prepare(pair *p, int what, size_t n) {
   if (what == IDLE) {
     CHECK(crdt_sync_restart(p->sa)); /* a new round: contexts only */
     CHECK(crdt_sync_restart(p->sb));
-  } else if (what == IDLE_FRESH) { /* sessions that never met */
+  } else if (what == IDLE_FRESH || what == IDLE_LOADED) {
+    /* sessions that never met; for IDLE_LOADED on objects that never had
+     * one either (as if just loaded: copies, without a journal) */
     crdt_sync_free(p->sa);
     crdt_sync_free(p->sb);
+    if (what == IDLE_LOADED) {
+      crdt_object *a, *b;
+      CHECK(crdt_object_copy(p->a, &a));
+      CHECK(crdt_object_copy(p->b, &b));
+      crdt_object_free(p->a);
+      crdt_object_free(p->b);
+      p->a = a;
+      p->b = b;
+    }
     CHECK(crdt_sync_new(p->a, &p->sa));
     CHECK(crdt_sync_new(p->b, &p->sb));
   }
@@ -356,7 +367,7 @@ static void run_case(const char *name, int what, size_t n) {
   }
   pair p = setup(); /* one side starts */
   prepare(&p, what, n);
-  if (what != IDLE && what != IDLE_FRESH) CHECK(crdt_sync_restart(p.sa));
+  if (what >= ADDS) CHECK(crdt_sync_restart(p.sa)); /* enum order */
   exchange one = pump(p.sa, p.sb, true);
   if (!crdt_object_equal(p.a, p.b)) die(name, CRDT_EINVAL);
   teardown(&p);
@@ -373,9 +384,10 @@ static void run_all(size_t n, const char *suffix) {
   static const struct {
     const char *name;
     int what;
-  } cases[] = {{"sync_idle", IDLE},       {"sync_idle_fresh", IDLE_FRESH},
-               {"sync_adds", ADDS},       {"sync_removes", REMOVES},
-               {"sync_both", BOTH},       {"sync_cold", COLD}};
+  } cases[] = {{"sync_idle", IDLE},           {"sync_idle_fresh", IDLE_FRESH},
+               {"sync_idle_loaded", IDLE_LOADED}, {"sync_adds", ADDS},
+               {"sync_removes", REMOVES},     {"sync_both", BOTH},
+               {"sync_cold", COLD}};
   if (!(scratch = malloc(CAP))) die("scratch", CRDT_ENOMEM);
   make_base(n);
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

@@ -79,12 +79,10 @@ void crdt__journal_detach(crdt_object *o, crdt__jpin *pin) {
       j->pins[i] = j->pins[--j->npins];
       break;
     }
-  if (j->npins == 0) {
-    journal_free(j, &o->mem);
-    o->journal = NULL;
-  } else {
-    crdt__journal_trim(j, &o->mem);
-  }
+  /* The last session leaves the journal in place, its records dropped:
+   * it keeps the digest (and its id and positions), so the next session,
+   * new or restored, confirms equality without a scan. */
+  crdt__journal_trim(j, &o->mem);
 }
 
 void crdt__journal_destroy(crdt_object *o) {

@@ -32,9 +32,12 @@
  * keys, crdt__journal_delta for a delta built by hand) right before their
  * infallible apply step; crdt_object_merge calls crdt__journal_merged after a merge;
  * crdt_object_free calls crdt__journal_destroy. Hooks never fail: a record
- * that cannot be made breaks the journal. The journal exists only while a
- * session is attached; otherwise obj->journal is NULL and hooks cost one
- * test. Not thread-safe, like the object.
+ * that cannot be made breaks the journal. The journal is created by the
+ * first session attached to the object and lives as long as the object:
+ * when the last session ends its records go, but its digest stays up to
+ * date, so a later session (fresh or restored) needs no scan. An object
+ * that never had a session has no journal (obj->journal is NULL) and its
+ * hooks cost one test. Not thread-safe, like the object.
  */
 #ifndef CRDT_TYPES_JOURNAL_H
 #define CRDT_TYPES_JOURNAL_H
@@ -96,7 +99,8 @@ typedef struct crdt__journal {
  * session's claim (registered; initially invalid). CRDT_ENOMEM. */
 int crdt__journal_attach(crdt_object *o, crdt__jpin *pin,
                          crdt__journal **out);
-/* A session ends: its pin goes; the last one frees the journal. */
+/* A session ends: its pin goes, and the records no pin needs (all of them
+ * after the last one). The journal itself stays (see the top). */
 void crdt__journal_detach(crdt_object *o, crdt__jpin *pin);
 /* The object is freed (hook of crdt_object_free). */
 void crdt__journal_destroy(crdt_object *o);

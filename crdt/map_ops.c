@@ -11,8 +11,8 @@
  * below it) build their delta by hand as a small keyed state that lists
  * every key they empty, then join it into the delta.
  *
- * While a sync session is attached, the object's journal (crdt/journal.h)
- * gets the same record, right before the change: the operation below its
+ * Once a sync session has been attached, the object's journal
+ * (crdt/journal.h) gets the same record, right before the change: the operation below its
  * path, or the hand-built delta (built for the journal alone when the
  * caller asked for no delta). The journal never makes an update fail: a
  * record it cannot make breaks it.

@@ -14,6 +14,9 @@
 #include <cmocka.h>
 
 #include "crdt/crdt.h"
+#include "digest.h"
+#include "dotted.h"
+#include "journal.h"
 #include "map_gen.h"
 #include "syncpump.h"
 #include "testutil.h"
@@ -204,6 +207,98 @@ static void test_sync_dead_parts_fill_the_cap(void **state) {
   crdt_object_free(b);
 }
 
+/* The digest a's journal keeps, checked against a scan: valid (no scan
+ * needed) and equal to it. */
+static void assert_digest_kept(crdt_object *o) {
+  const crdt__causal *c = &crdt__dotted_cof(o)->c;
+  assert_non_null(o->journal);
+  assert_true(o->journal->digest_valid);
+  assert_true(o->journal->digest == crdt__causal_digest(c));
+  assert_true(o->journal->live == crdt__store_dots(&c->store));
+}
+
+/* The journal holds no records (only positions, of unkept segments). */
+static void assert_no_records(const crdt_object *o) {
+  assert_int_equal(o->journal->bytes, 0);
+  for (uint32_t i = 0; i < o->journal->nsegs; i++)
+    assert_false(o->journal->segs[i].kept);
+}
+
+/* When the last session of an object ends, the journal's records go but
+ * its digest stays up to date, so the next session, fresh or restored,
+ * confirms equality without a scan (docs/sync.md, "The digest"); a
+ * restored session resumes warm when nothing changed meanwhile, and goes
+ * cold (and converges) when the object changed with no session to keep
+ * the records. */
+static void test_sync_digest_outlives_sessions(void **state) {
+  (void)state;
+  crdt_object *a = tu_new_object(CRDT_TYPE_ORSET, "a");
+  tu_add_items(a, 0, 2000);
+  crdt_object *b = tu_copy_as(a, "b");
+  tu_remove_items(b, 0, 100, 3);
+  crdt_sync *sa = tu_new_session(a), *sb = tu_new_session(b);
+  assert_true(sync_pair(sa, sb, 4096, false, NULL) > 0);
+  assert_true(crdt_object_equal(a, b));
+  uint8_t ba[512], bb[512];
+  size_t na, nb;
+  assert_int_equal(crdt_sync_save(sa, ba, sizeof ba, &na), 0);
+  assert_int_equal(crdt_sync_save(sb, bb, sizeof bb, &nb), 0);
+  crdt_sync_free(sa);
+  crdt_sync_free(sb);
+  /* no session: updates keep the digest, record nothing */
+  assert_digest_kept(a);
+  assert_no_records(a);
+  /* restored, nothing changed: warm, contexts and digests only */
+  assert_int_equal(crdt_sync_restore(a, ba, na, &sa), 0);
+  assert_int_equal(crdt_sync_restore(b, bb, nb, &sb), 0);
+  tu_pump p;
+  assert_true(sync_pair(sa, sb, 4096, false, &p) >= 0);
+  crdt_sync_stats st;
+  assert_int_equal(crdt_sync_get_stats(sa, &st), 0);
+  assert_int_equal(st.cold_rounds, 0);
+  crdt_sync_free(sa);
+  crdt_sync_free(sb);
+  tu_add_items(a, 5000, 5010);
+  tu_remove_items(a, 200, 300, 7);
+  assert_digest_kept(a);
+  assert_no_records(a);
+  /* restored after changes nobody recorded: cold, and equal after */
+  assert_int_equal(crdt_sync_restore(a, ba, na, &sa), 0);
+  assert_int_equal(crdt_sync_restore(b, bb, nb, &sb), 0);
+  assert_true(sync_pair(sa, sb, 4096, false, NULL) > 0);
+  assert_true(crdt_object_equal(a, b));
+  assert_int_equal(crdt_sync_get_stats(sa, &st), 0);
+  assert_int_equal(st.cold_rounds, 1);
+  crdt_sync_free(sa);
+  crdt_sync_free(sb);
+  assert_digest_kept(a);
+  assert_digest_kept(b);
+  /* fresh sessions on equal objects: one message each way, no scan */
+  sa = tu_new_session(a);
+  sb = tu_new_session(b);
+  assert_digest_kept(a);
+  assert_int_equal(sync_pair(sa, sb, 4096, false, &p), 1);
+  assert_int_equal(p.msgs_ab + p.msgs_ba, 2);
+  crdt_sync_free(sa);
+  crdt_sync_free(sb);
+  /* a whole-state merge with no session forgets the digest; the next
+   * session computes it by scan, right */
+  crdt_object *c = tu_copy_as(a, "c");
+  tu_add_items(c, 9000, 9005);
+  assert_int_equal(crdt_object_merge(a, c), 0);
+  assert_false(a->journal->digest_valid);
+  sa = tu_new_session(a);
+  sb = tu_new_session(b);
+  assert_true(sync_pair(sa, sb, 4096, false, NULL) > 0);
+  assert_true(crdt_object_equal(a, b));
+  assert_digest_kept(a);
+  crdt_sync_free(sa);
+  crdt_sync_free(sb);
+  crdt_object_free(a);
+  crdt_object_free(b);
+  crdt_object_free(c);
+}
+
 /* docs/verification.md's known issue, through sessions. A adds x (a1) and
  * again (a2 replaces a1); B has both and removes x; C got a1's and the
  * remove's deltas by hand (out of causal order) and so shows x with B's
@@ -276,7 +371,7 @@ static void test_sync_saved_session_stays_warm(void **state) {
   size_t na, nb;
   assert_int_equal(crdt_sync_save(sa, ba, sizeof ba, &na), 0);
   assert_int_equal(crdt_sync_save(sb, bb, sizeof bb, &nb), 0);
-  crdt_sync *keep_a = tu_new_session(a), *keep_b = tu_new_session(b); /* hold journals */
+  crdt_sync *keep_a = tu_new_session(a), *keep_b = tu_new_session(b); /* a mesh */
   crdt_sync_free(sa);
   crdt_sync_free(sb);
   assert_int_equal(crdt_sync_restore(a, ba, na, &sa), 0);
@@ -316,6 +411,7 @@ int main(void) {
       cmocka_unit_test(test_sync_every_type_converges),
       cmocka_unit_test(test_sync_identical_replicas_send_contexts_only),
       cmocka_unit_test(test_sync_dead_parts_fill_the_cap),
+      cmocka_unit_test(test_sync_digest_outlives_sessions),
       cmocka_unit_test(test_sync_orset_known_issue_cannot_arise_through_sessions),
       cmocka_unit_test(test_sync_saved_session_stays_warm),
   };

@@ -54,7 +54,11 @@ extern "C" {
  * clouds); while a cold round runs, its plan (the keys still to send) and
  * its sketch (O(differences)). Per object, while sessions are attached: the
  * journal of changes not yet acknowledged by every session (at most 64 MiB;
- * past that, sessions behind take the cold path).
+ * past that, sessions behind take the cold path). After the last session
+ * ends, the object keeps a small part of the journal (about a hundred
+ * bytes) with the digest of its state, kept up to date by its updates (a
+ * hash per dot changed), so the next session confirms equality without
+ * a scan; it goes with the object.
  */
 
 /** Opaque sync session. */
@@ -119,8 +123,9 @@ CRDT_API int crdt_sync_save(const crdt_sync *s, void *buf, size_t cap,
 
 /** Creates a session on `obj` from bytes crdt_sync_save() wrote. History
  * that the object no longer backs (an older copy of the state was loaded,
- * the process restarted and the object's journal is gone) is dropped, and
- * that direction takes the cold path once; a corrupt blob is an error.
+ * the process restarted, or the object changed while no session was
+ * attached to record it) is dropped, and that direction takes the cold
+ * path once; a corrupt blob is an error.
  * @return 0, CRDT_EINVAL, CRDT_ENOTSUP, CRDT_ENOMEM, CRDT_ETYPE (saved for
  *   another type) or a decoding error. */
 CRDT_API int crdt_sync_restore(crdt_object *obj, const void *saved,
