@@ -83,6 +83,19 @@ void crdt__journal_detach(crdt_object *o, crdt__jpin *pin) {
    * it keeps the digest (and its id and positions), so the next session,
    * new or restored, confirms equality without a scan. */
   crdt__journal_trim(j, &o->mem);
+  if (j->npins == 0 && j->cap > j->nsegs) { /* give back the room */
+    const crdt_allocator *m = &o->mem;
+    if (!j->nsegs) {
+      crdt__free(m, j->segs, j->cap * sizeof *j->segs);
+      j->segs = NULL;
+    } else {
+      crdt__jseg *s = crdt__realloc(m, j->segs, j->cap * sizeof *s,
+                                    j->nsegs * sizeof *s);
+      if (!s) return; /* keeping the room is fine */
+      j->segs = s;
+    }
+    j->cap = j->nsegs;
+  }
 }
 
 void crdt__journal_destroy(crdt_object *o) {

@@ -55,10 +55,11 @@ extern "C" {
  * its sketch (O(differences)). Per object, while sessions are attached: the
  * journal of changes not yet acknowledged by every session (at most 64 MiB;
  * past that, sessions behind take the cold path). After the last session
- * ends, the object keeps a small part of the journal (about a hundred
- * bytes) with the digest of its state, kept up to date by its updates (a
- * hash per dot changed), so the next session confirms equality without
- * a scan; it goes with the object.
+ * ends, the object keeps the journal without its records (about 100 bytes,
+ * and at most 64 ranges of positions of 192 bytes each, which restored
+ * sessions use) with the digest of its state, kept up to date by its
+ * updates (a hash per dot changed), so the next session confirms equality
+ * without a scan; it goes with the object.
  */
 
 /** Opaque sync session. */
