@@ -102,12 +102,20 @@ static void remove_range(crdt_orset *s, size_t from, size_t to) {
 
 /* ---- OR-set cases ----------------------------------------------------------- */
 
-static void case_orset_add(size_t n) {
+/* N adds into a new set; `synced`: a set that has had a sync session
+ * (attached, then freed), whose journal keeps the digest up to date on
+ * every add (docs/sync.md, "Memory"). */
+static void orset_add_run(size_t n, bool synced, const char *name) {
   double t[RUNS];
   size_t bytes = 0;
   for (int r = 0; r < RUNS; r++) {
     size_t before = live_bytes;
     crdt_orset *s = orset("a");
+    if (synced) {
+      crdt_sync *session;
+      CHECK(crdt_sync_new(crdt_orset_object(s), &session));
+      crdt_sync_free(session);
+    }
     double t0 = now();
     add_range(s, 0, n);
     t[r] = now() - t0;
@@ -116,7 +124,13 @@ static void case_orset_add(size_t n) {
   }
   char extra[64];
   snprintf(extra, sizeof extra, "bytes_per_element=%.1f", (double)bytes / (double)n);
-  report("orset_add", n, summarize(t, RUNS), extra);
+  report(name, n, summarize(t, RUNS), extra);
+}
+
+static void case_orset_add(size_t n) { orset_add_run(n, false, "orset_add"); }
+
+static void case_orset_add_synced(size_t n) {
+  orset_add_run(n, true, "orset_add_synced");
 }
 
 static void case_orset_mem(size_t n) {
@@ -395,6 +409,7 @@ typedef struct bench_case {
 
 static const bench_case cases[] = {
     {"orset_add", case_orset_add},
+    {"orset_add_synced", case_orset_add_synced},
     {"orset_mem", case_orset_mem},
     {"orset_merge_disjoint", case_orset_merge_disjoint},
     {"orset_merge_overlap", case_orset_merge_overlap},
