@@ -12,9 +12,9 @@
  * every key they empty, then join it into the delta.
  *
  * Once a sync session has been attached, the object's journal
- * (crdt/journal.h) gets the same record, right before the change: the operation below its
- * path, or the hand-built delta (built for the journal alone when the
- * caller asked for no delta). The journal never makes an update fail: a
+ * (crdt/journal.h) gets the same record, right before the change: the
+ * operation below its path, or the hand-built delta (built for the journal
+ * alone when the caller asked for no delta). The journal never makes an update fail: a
  * record it cannot make breaks it.
  */
 #include <string.h>

@@ -350,33 +350,29 @@ static int put_dead(crdt__cold *k, const crdt_allocator *m, crdt__wbuf *w,
     const crdt__rdot d = k->dead[i];
     const crdt__rid *rid = k->mine->r.by_index[d.rank];
     const bool first = d.rank != last;
+    uint64_t p = prefix, nr = runs, x = extra; /* after this dot */
     size_t need;
-    if (first)
+    if (first) {
+      p = d.counter == 1;
+      nr = !p;
+      x = 0;
       need = varint_step(nreps) + crdt__varint_len(rid->len) + rid->len +
-             (d.counter == 1 ? 2 : 3 + crdt__varint_len(d.counter - 2));
-    else if (d.counter == prev + 1)
-      need = runs ? varint_step(extra) : varint_step(prefix);
-    else
-      need = varint_step(runs) + crdt__varint_len(d.counter - prev - 2) + 1;
+             (p ? 2 : 3 + crdt__varint_len(d.counter - 2));
+    } else if (d.counter == prev + 1) {
+      need = runs ? varint_step(x++) : varint_step(p++);
+    } else {
+      need = varint_step(nr++) + crdt__varint_len(d.counter - prev - 2) + 1;
+      x = 0;
+    }
     if (n && est + need > budget) break;
     est += need;
-    if (first) {
-      nreps++;
-      prefix = d.counter == 1;
-      runs = !prefix;
-      extra = 0;
-    } else if (d.counter == prev + 1) {
-      if (runs)
-        extra++;
-      else
-        prefix++;
-    } else {
-      runs++;
-      extra = 0;
-    }
+    prefix = p;
+    runs = nr;
+    extra = x;
     prev = d.counter;
     if (first) {
       if ((rc = crdt__replicas_intern(&reps, m, rid->id, rid->len, &r))) break;
+      nreps++;
       last = d.rank;
     }
     rc = crdt__ctx_insert(&ctx, m, (crdt__dot){d.counter, r});

@@ -30,41 +30,40 @@ trap report_failure EXIT
 step "checking dependencies"
 scripts/deps.sh --clang --postgres
 
-# configure PRESET DIR COMPILER: cmake --preset PRESET, from scratch when
-# DIR was configured before with another compiler. Otherwise CMake sees the
-# compiler change, wipes the cache and configures again WITHOUT the preset's
-# other variables (an asan build without sanitizers, a -Werror build
-# without -Werror) and says nothing more than a warning.
+# configure PRESET DIR VARIABLE...: cmake --preset PRESET, then a check
+# that DIR's cache has every VARIABLE ON. When DIR was configured before
+# with another compiler, CMake wipes the cache and configures again WITHOUT
+# the preset's other variables (an asan build without sanitizers, a -Werror
+# build without -Werror), saying no more than a warning; then it is
+# configured afresh, and checked again.
 configure() {
-    local cache=$2/CMakeCache.txt had want fresh=()
-    if [[ -f $cache ]]; then
-        had=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$cache")
-        want=$(command -v "$3")
-        if [[ $(readlink -f "$had") != $(readlink -f "$want") ]]; then
-            printf '%s was configured with %s; configuring it afresh with %s\n' \
-                "$2" "$had" "$want"
-            fresh=(--fresh)
+    local preset=$1 dir=$2
+    shift 2
+    cmake --preset "$preset"
+    if ! has_on "$dir" "$@"; then
+        printf '%s lost its preset options (configured earlier with another compiler?); configuring it afresh\n' "$dir"
+        cmake --preset "$preset" --fresh
+        if ! has_on "$dir" "$@"; then
+            printf 'scripts/test.sh: %s is configured without %s\n' "$dir" "$*" >&2
+            exit 1
         fi
     fi
-    cmake --preset "$1" "${fresh[@]}"
 }
-# require DIR VARIABLE: fails unless DIR's cache has VARIABLE ON.
-require() {
-    if ! grep -q "^$2:BOOL=ON\$" "$1/CMakeCache.txt"; then
-        printf 'scripts/test.sh: %s is configured without %s\n' "$1" "$2" >&2
-        exit 1
-    fi
+# has_on DIR VARIABLE...: DIR's cache has every VARIABLE ON.
+has_on() {
+    local dir=$1 v
+    shift
+    for v in "$@"; do
+        grep -q "^$v:BOOL=ON\$" "$dir/CMakeCache.txt" || return 1
+    done
 }
 
 for preset in asan clang-werror; do
     step "$preset: configure"
     if [[ $preset == asan ]]; then
-        configure asan build/asan gcc
-        require build/asan CRDT_SANITIZE
-        require build/asan CRDT_WERROR
+        configure asan build/asan CRDT_SANITIZE CRDT_WERROR
     else
-        configure clang-werror build/clang clang
-        require build/clang CRDT_WERROR
+        configure clang-werror build/clang CRDT_WERROR CRDT_BUILD_POSTGRES
     fi
     step "$preset: build"
     cmake --build --preset "$preset" -j "$jobs"
@@ -73,8 +72,7 @@ for preset in asan clang-werror; do
 done
 
 step "postgres: configure"
-configure postgres build/postgres gcc
-require build/postgres CRDT_WERROR
+configure postgres build/postgres CRDT_WERROR CRDT_BUILD_POSTGRES
 step "postgres: build"
 cmake --build --preset postgres -j "$jobs"
 if [[ $(id -u) -eq 0 ]]; then
